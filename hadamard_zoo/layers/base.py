@@ -1,12 +1,49 @@
 """A base class for layers whose weights are dense kernels and biases."""
 
+import numbers
+
 import keras
 from keras import ops
 
+from hadamard_zoo.utils.validation import check_bool
 
-def get_activation(identifier):
-    """Like `keras.activations.get`, but keeps `None` as "no activation"."""
-    return None if identifier is None else keras.activations.get(identifier)
+
+def get_activation(identifier, name="activation"):
+    """Like `keras.activations.get`, but keeps `None` as "no activation".
+
+    An unknown identifier raises a `ValueError` naming the argument `name`.
+    """
+    if identifier is None:
+        return None
+    try:
+        return keras.activations.get(identifier)
+    except (ValueError, TypeError) as error:
+        raise ValueError(
+            f"`{name}` must be None, a callable or the name of a Keras "
+            f"activation. Received: {name}={identifier!r}."
+        ) from error
+
+
+def get_initializer(identifier, name):
+    """A number becomes `Constant(number)`; anything else goes to Keras.
+
+    An identifier Keras does not know raises a `ValueError` naming `name`.
+    """
+    if isinstance(identifier, numbers.Real) and not isinstance(
+        identifier, bool
+    ):
+        return keras.initializers.Constant(float(identifier))
+    message = (
+        f"`{name}` must be a number (a constant) or a Keras initializer. "
+        f"Received: {name}={identifier!r}."
+    )
+    try:
+        initializer = keras.initializers.get(identifier)
+    except (ValueError, TypeError) as error:
+        raise ValueError(message) from error
+    if initializer is None:
+        raise ValueError(message)
+    return initializer
 
 
 def serialize_activation(activation):
@@ -42,9 +79,14 @@ class DenseWeightsLayer(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = keras.initializers.get(kernel_initializer)
-        self.bias_initializer = keras.initializers.get(bias_initializer)
+        self.use_bias = check_bool("use_bias", use_bias)
+        self.kernel_initializer = get_initializer(
+            kernel_initializer, "kernel_initializer"
+        )
+        self.bias_initializer = get_initializer(
+            bias_initializer, "bias_initializer"
+        )
+        self._seed_offset = 0
         self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
         self.bias_regularizer = keras.regularizers.get(bias_regularizer)
 
@@ -64,7 +106,9 @@ class DenseWeightsLayer(keras.layers.Layer):
         kernel = self.add_weight(
             name=f"{prefix}_kernel",
             shape=tuple(shape),
-            initializer=kernel_initializer or self.kernel_initializer,
+            initializer=self._reseeded(
+                kernel_initializer or self.kernel_initializer
+            ),
             regularizer=self.kernel_regularizer,
         )
         bias = None
@@ -72,10 +116,29 @@ class DenseWeightsLayer(keras.layers.Layer):
             bias = self.add_weight(
                 name=f"{prefix}_bias",
                 shape=tuple(shape[-1:]),
-                initializer=bias_initializer or self.bias_initializer,
+                initializer=self._reseeded(
+                    bias_initializer or self.bias_initializer
+                ),
                 regularizer=self.bias_regularizer,
             )
         return kernel, bias
+
+    def _reseeded(self, initializer):
+        """A fresh copy of `initializer`, with a seed of its own if seeded.
+
+        A Keras 3 initializer instance returns the same values at every
+        call, seeded or not, so sharing one across the factors U_1..U_N
+        would make them identical at initialisation. Each weight gets a new
+        instance; a seeded one gets `seed + k`, so the layer stays
+        reproducible.
+        """
+        initializer = keras.initializers.get(initializer)
+        config = initializer.get_config()
+        seed = config.get("seed")
+        if isinstance(seed, int):
+            self._seed_offset += 1
+            config["seed"] = seed + self._seed_offset
+        return type(initializer).from_config(config)
 
     @staticmethod
     def dense(inputs, kernel, bias=None):

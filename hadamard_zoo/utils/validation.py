@@ -21,7 +21,8 @@ def check_int(name, value, minimum=1):
         )
     if value < minimum:
         raise ValueError(
-            f"`{name}` must be an integer >= {minimum}. Received: {name}={value}."
+            f"`{name}` must be an integer >= {minimum}. "
+            f"Received: {name}={value}."
         )
     return int(value)
 
@@ -43,6 +44,15 @@ def check_int_tuple(name, value, length, minimum=1):
             f"Received: {name}={value!r}."
         )
     return tuple(check_int(name, v, minimum) for v in value)
+
+
+def check_bool(name, value):
+    """Returns `value` if it is a bool, else raises (no truthy coercion)."""
+    if not isinstance(value, bool):
+        raise ValueError(
+            f"`{name}` must be True or False. Received: {name}={value!r}."
+        )
+    return value
 
 
 def check_choice(name, value, allowed):

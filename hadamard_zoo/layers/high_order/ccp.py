@@ -60,7 +60,7 @@ class CCP(DenseWeightsLayer):
 
     >>> import numpy as np
     >>> layer = CCP(rank=16, degree=4, output_units=10)
-    >>> layer(np.ones((2, 784), "float32")).shape
+    >>> tuple(layer(np.ones((2, 784), "float32")).shape)
     (2, 10)
 
     Reference:

@@ -1,3 +1,4 @@
+import keras
 import numpy as np
 import pytest
 from harness import LayerCase
@@ -75,3 +76,40 @@ def test_wrong_last_axis_at_call():
 def test_rank_one_input_rejected():
     with pytest.raises(ValueError, match="rank >= 2"):
         CCP(rank=4, degree=2)(np.zeros((5,), "float32"))
+
+
+def test_each_factor_starts_with_its_own_values():
+    # A Keras 3 initializer instance returns the same values at every call;
+    # shared across degrees it would start U_1 == U_2 == ... == U_N.
+    layer = CCP(rank=3, degree=3)
+    layer.build((None, 4))
+    kernels = [keras.ops.convert_to_numpy(k) for k in layer.u_kernels]
+    assert not np.allclose(kernels[0], kernels[1])
+    assert not np.allclose(kernels[1], kernels[2])
+
+
+def test_seeded_initializer_gives_each_factor_its_own_values():
+    # A seeded initializer returns the same values at every call; shared
+    # as-is it would make U_1 == U_2 == U_3 and collapse the polynomial.
+    def kernels():
+        init = keras.initializers.GlorotUniform(seed=3)
+        layer = CCP(rank=3, degree=3, kernel_initializer=init)
+        layer.build((None, 4))
+        return [keras.ops.convert_to_numpy(k) for k in layer.u_kernels]
+
+    first, again = kernels(), kernels()
+    assert not np.allclose(first[0], first[1])
+    np.testing.assert_array_equal(first[2], again[2])  # still reproducible
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(use_bias="yes"), "use_bias"),
+        (dict(kernel_initializer="no_such_init"), "kernel_initializer"),
+        (dict(activation="no_such_activation"), "activation"),
+    ],
+)
+def test_invalid_shared_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        CCP(rank=3, degree=2, **kwargs)

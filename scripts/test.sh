@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The test command (README): sets up the environment, checks lint and
+# format with ruff, then runs the default test set once per Keras backend
+# (tensorflow, jax, torch) and the `large` set once. Fails if any part fails.
+# Extra arguments are passed to every pytest run (e.g. `-k ccp`).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/setup_env.sh || exit 1
+python="${HADAMARD_ZOO_VENV:-.venv}/bin/python"
+export HADAMARD_ZOO_DATA="${HADAMARD_ZOO_DATA:-$(cd .. && pwd)/shared/data}"
+export TF_CPP_MIN_LOG_LEVEL=3
+status=0
+summary=()
+
+step() {  # step NAME COMMAND...: runs, times and records one part
+  local name=$1 start rc
+  shift
+  start=$(date +%s)
+  echo "=== $name"
+  "$@"
+  rc=$?
+  # pytest exits 5 when a selection holds no test; not a failure here.
+  if [ "$rc" -eq 5 ]; then rc=0; fi
+  summary+=("$name: exit $rc in $(( $(date +%s) - start ))s")
+  if [ "$rc" -ne 0 ]; then status=1; fi
+}
+
+step "ruff check" "$python" -m ruff check .
+step "ruff format --check" "$python" -m ruff format --check .
+for backend in tensorflow jax torch; do
+  step "pytest [$backend]" env KERAS_BACKEND="$backend" \
+    "$python" -m pytest -q -p no:cacheprovider -m "not large" "$@"
+done
+step "pytest large [jax]" env KERAS_BACKEND=jax \
+  "$python" -m pytest -q -p no:cacheprovider -m large "$@"
+
+echo "=== summary"
+printf '%s\n' "${summary[@]}"
+exit $status

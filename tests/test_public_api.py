@@ -1,0 +1,64 @@
+"""The public surface: every layer is exported, registered and documented."""
+
+import importlib
+import inspect
+import pkgutil
+
+import keras
+import pytest
+
+import hadamard_zoo
+from hadamard_zoo import layers
+
+
+def _layer_classes():
+    found = {}
+    for info in pkgutil.walk_packages(layers.__path__, "hadamard_zoo.layers."):
+        module = importlib.import_module(info.name)
+        for name, obj in vars(module).items():
+            if (
+                inspect.isclass(obj)
+                and issubclass(obj, keras.layers.Layer)
+                and obj.__module__ == module.__name__
+                and not name.startswith("_")
+                and name != "DenseWeightsLayer"  # a base class, not a layer
+            ):
+                found[name] = obj
+    return found
+
+
+LAYER_CLASSES = _layer_classes()
+
+
+def test_version():
+    assert isinstance(hadamard_zoo.__version__, str)
+
+
+@pytest.mark.parametrize("name", sorted(LAYER_CLASSES))
+def test_layer_is_exported_registered_and_documented(name):
+    cls = LAYER_CLASSES[name]
+    assert getattr(layers, name) is cls, f"hadamard_zoo.layers lacks {name}"
+    registered = keras.saving.get_registered_object(f"hadamard_zoo>{name}")
+    assert registered is cls, f"{name} is not registered with Keras"
+    doc = inspect.getdoc(cls) or ""
+    for section in ("Args:", "Example:", "Reference"):
+        assert section in doc, f"{name}'s docstring lacks {section!r}"
+
+
+def test_expected_layers_present():
+    expected = {
+        "CCP",
+        "NCP",
+        "CPPolynomial",
+        "PiSigma",
+        "QuadraticDense",
+        "PolyConv2D",
+        "ProdPolyBlock",
+        "SqueezeExcitation",
+        "GLU",
+        "GEGLU",
+        "SwiGLU",
+        "ReGLU",
+        "Highway",
+    }
+    assert expected <= set(LAYER_CLASSES)
