@@ -6,6 +6,7 @@ from keras import ops
 from hadamard_zoo.layers.base import DenseWeightsLayer
 from hadamard_zoo.layers.base import get_activation
 from hadamard_zoo.layers.base import serialize_activation
+from hadamard_zoo.utils.validation import check_bool
 from hadamard_zoo.utils.validation import check_int
 from hadamard_zoo.utils.validation import check_optional_int
 from hadamard_zoo.utils.validation import last_axis
@@ -90,11 +91,7 @@ class NCP(DenseWeightsLayer):
         self.degree = check_int("degree", degree)
         self.output_units = check_optional_int("output_units", output_units)
         self.activation = get_activation(activation)
-        if not isinstance(skip, bool):
-            raise ValueError(
-                f"`skip` must be a bool. Received: skip={skip!r} "
-                f"(type {type(skip).__name__})."
-            )
+        check_bool("skip", skip)
         self.skip = skip
 
     def build(self, input_shape):

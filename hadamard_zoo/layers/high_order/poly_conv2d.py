@@ -8,6 +8,7 @@ from keras import ops
 from hadamard_zoo.layers.base import DenseWeightsLayer
 from hadamard_zoo.layers.base import get_activation
 from hadamard_zoo.layers.base import serialize_activation
+from hadamard_zoo.utils.validation import check_bool
 from hadamard_zoo.utils.validation import check_choice
 from hadamard_zoo.utils.validation import check_int
 from hadamard_zoo.utils.validation import check_int_tuple
@@ -117,11 +118,7 @@ class PolyConv2D(DenseWeightsLayer):
         self.strides = check_int_tuple("strides", strides, 2)
         self.padding = check_choice("padding", padding, PADDINGS)
         self.mode = check_choice("mode", mode, MODES)
-        if not isinstance(skip, bool):
-            raise ValueError(
-                f"`skip` must be a bool. Received: skip={skip!r} "
-                f"(type {type(skip).__name__})."
-            )
+        check_bool("skip", skip)
         if skip and self.mode != "ncp":
             raise ValueError(
                 "`skip=True` is only valid with mode='ncp' (CCP always "

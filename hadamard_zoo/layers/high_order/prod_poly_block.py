@@ -8,6 +8,7 @@ from hadamard_zoo.layers.base import serialize_activation
 from hadamard_zoo.layers.high_order.instance_batch_normalization import (
     InstanceBatchNormalization,
 )
+from hadamard_zoo.utils.validation import check_bool
 from hadamard_zoo.utils.validation import check_choice
 from hadamard_zoo.utils.validation import check_int
 from hadamard_zoo.utils.validation import check_int_tuple
@@ -18,15 +19,6 @@ NORMALIZATIONS = ("batch", "instance", "instance_batch")
 EPSILON = 1e-5
 MOMENTUM = 0.9
 IBN_RATIO = 0.8
-
-
-def _check_bool(name, value):
-    if not isinstance(value, bool):
-        raise ValueError(
-            f"`{name}` must be a bool. Received: {name}={value!r} "
-            f"(type {type(value).__name__})."
-        )
-    return value
 
 
 @keras.saving.register_keras_serializable(package="hadamard_zoo")
@@ -120,7 +112,7 @@ class ProdPolyBlock(keras.layers.Layer):
         super().__init__(**kwargs)
         self.filters = check_int("filters", filters)
         self.strides = check_int_tuple("strides", strides, 2)
-        self.use_activation = _check_bool("use_activation", use_activation)
+        self.use_activation = check_bool("use_activation", use_activation)
         self.activation = get_activation(activation)
         if self.use_activation and self.activation is None:
             raise ValueError(
@@ -130,7 +122,7 @@ class ProdPolyBlock(keras.layers.Layer):
         self.normalization = check_choice(
             "normalization", normalization, NORMALIZATIONS
         )
-        self.second_order_projection = _check_bool(
+        self.second_order_projection = check_bool(
             "second_order_projection", second_order_projection
         )
         self.kernel_initializer = keras.initializers.get(kernel_initializer)

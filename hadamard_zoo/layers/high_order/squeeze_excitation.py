@@ -65,7 +65,7 @@ class SqueezeExcitation(DenseWeightsLayer):
 
     >>> import numpy as np
     >>> layer = SqueezeExcitation(ratio=4)
-    >>> layer(np.ones((2, 8, 8, 32), "float32")).shape
+    >>> tuple(layer(np.ones((2, 8, 8, 32), "float32")).shape)
     (2, 8, 8, 32)
 
     Reference:

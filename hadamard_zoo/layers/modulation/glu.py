@@ -8,6 +8,7 @@ from keras import ops
 from hadamard_zoo.layers.base import DenseWeightsLayer
 from hadamard_zoo.layers.base import get_activation
 from hadamard_zoo.layers.base import serialize_activation
+from hadamard_zoo.utils.validation import check_bool
 from hadamard_zoo.utils.validation import check_int
 from hadamard_zoo.utils.validation import last_axis
 
@@ -61,7 +62,7 @@ class GLU(DenseWeightsLayer):
 
     >>> import numpy as np
     >>> layer = GLU(units=8)
-    >>> layer(np.ones((2, 10, 16), "float32")).shape
+    >>> tuple(layer(np.ones((2, 10, 16), "float32")).shape)
     (2, 10, 8)
 
     Reference:
@@ -150,7 +151,7 @@ class GEGLU(_FixedGateGLU):
 
     >>> import numpy as np
     >>> layer = GEGLU(units=8, use_bias=False)
-    >>> layer(np.ones((2, 16), "float32")).shape
+    >>> tuple(layer(np.ones((2, 16), "float32")).shape)
     (2, 8)
 
     Reference:
@@ -158,11 +159,7 @@ class GEGLU(_FixedGateGLU):
     """
 
     def __init__(self, units, approximate=False, **kwargs):
-        if not isinstance(approximate, bool):
-            raise ValueError(
-                "`approximate` must be a bool. "
-                f"Received: approximate={approximate!r}."
-            )
+        check_bool("approximate", approximate)
         self.approximate = approximate
         gelu = functools.partial(
             keras.activations.gelu, approximate=approximate
@@ -197,7 +194,7 @@ class SwiGLU(_FixedGateGLU):
 
     >>> import numpy as np
     >>> layer = SwiGLU(units=8, use_bias=False)
-    >>> layer(np.ones((2, 16), "float32")).shape
+    >>> tuple(layer(np.ones((2, 16), "float32")).shape)
     (2, 8)
 
     Reference:
@@ -227,7 +224,7 @@ class ReGLU(_FixedGateGLU):
 
     >>> import numpy as np
     >>> layer = ReGLU(units=8, use_bias=False)
-    >>> layer(np.ones((2, 16), "float32")).shape
+    >>> tuple(layer(np.ones((2, 16), "float32")).shape)
     (2, 8)
 
     Reference:

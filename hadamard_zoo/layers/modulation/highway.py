@@ -61,7 +61,7 @@ class Highway(DenseWeightsLayer):
 
     >>> import numpy as np
     >>> layer = Highway(activation="tanh", gate_bias_initializer=-2.0)
-    >>> layer(np.ones((2, 16), "float32")).shape
+    >>> tuple(layer(np.ones((2, 16), "float32")).shape)
     (2, 16)
 
     Reference:

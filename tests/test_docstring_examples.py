@@ -1,0 +1,22 @@
+"""Every `Example:` in the package's docstrings runs on the current backend."""
+
+import doctest
+import importlib
+import pkgutil
+
+import pytest
+
+import hadamard_zoo
+
+MODULES = sorted(
+    info.name
+    for info in pkgutil.walk_packages(hadamard_zoo.__path__, "hadamard_zoo.")
+    if info.name not in ("hadamard_zoo.cli",)
+)
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name):
+    module = importlib.import_module(name)
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0, f"{result.failed} example(s) failed in {name}"
