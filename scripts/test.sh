@@ -13,13 +13,16 @@ export TF_CPP_MIN_LOG_LEVEL=3
 status=0
 summary=()
 
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
 step() {  # step NAME COMMAND...: runs, times and records one part
   local name=$1 start rc
   shift
   start=$(date +%s)
   echo "=== $name"
-  "$@"
-  rc=$?
+  "$@" 2>&1 | tee -a "$log"
+  rc=${PIPESTATUS[0]}
   # pytest exits 5 when a selection holds no test; not a failure here.
   if [ "$rc" -eq 5 ]; then rc=0; fi
   summary+=("$name: exit $rc in $(( $(date +%s) - start ))s")
@@ -35,6 +38,12 @@ done
 step "pytest large [jax]" env KERAS_BACKEND=jax \
   "$python" -m pytest -q -p no:cacheprovider -m large "$@"
 
+# pytest's closing lines ("12 passed, 1 failed in 3.2s"), added up.
+count() {
+  grep -E '^=*\s*[0-9]+ (passed|failed|error)' "$log" \
+    | grep -oE "[0-9]+ $1" | awk '{n += $1} END {print n + 0}'
+}
 echo "=== summary"
 printf '%s\n' "${summary[@]}"
+echo "total: $(count passed) passed, $(( $(count failed) + $(count error) )) failed"
 exit $status
