@@ -1,16 +1,135 @@
-"""The `hadamard-zoo` command line."""
+"""The `hadamard-zoo` command line: list, info, predict, train, demo."""
 
 import argparse
+import json
+import pathlib
 import sys
 
 from hadamard_zoo.version import __version__
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".npy")
+
+
+def _list(args):
+    from hadamard_zoo import presets
+
+    rows = presets.list_presets()
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    if not rows:
+        print("No bundled presets.")
+        return 0
+    print(f"{'name':<36} {'params':>9} {'metric':<22} description")
+    for row in rows:
+        metric = row["metric"]
+        value = metric.get("value")
+        shown = f"{metric.get('metric')} {value:.4f}" if value else "-"
+        print(
+            f"{row['name']:<36} {row['params'] or 0:>9,} {shown:<22} "
+            f"{row['description']}"
+        )
+    return 0
+
+
+def _info(args):
+    from hadamard_zoo import presets
+
+    info = presets.preset_info(args.name)
+    info["metrics"] = {
+        k: v for k, v in info["metrics"].items() if k != "history"
+    }
+    print(json.dumps(info, indent=2, default=str))
+    return 0
+
+
+def read_image(path):
+    """An image file as a `(H, W, C)` array (PNG/JPEG via Pillow, or NPY)."""
+    import numpy as np
+
+    path = pathlib.Path(path)
+    if path.suffix.lower() not in IMAGE_SUFFIXES:
+        raise ValueError(
+            f"Cannot read {str(path)!r}: expected one of "
+            f"{', '.join(IMAGE_SUFFIXES)}."
+        )
+    if path.suffix.lower() == ".npy":
+        image = np.load(path)
+    else:
+        from PIL import Image
+
+        with Image.open(path) as pil:
+            image = np.asarray(pil.convert("RGB" if pil.mode != "L" else "L"))
+    if image.ndim == 2:
+        image = image[..., None]
+    if image.ndim != 3:
+        raise ValueError(
+            f"{str(path)!r} holds an array of shape {image.shape}; expected "
+            "(height, width) or (height, width, channels)."
+        )
+    return image
+
+
+def class_names(dataset):
+    from hadamard_zoo import datasets
+
+    names = {
+        "mnist": datasets.MNIST_CLASS_NAMES,
+        "fashion_mnist": datasets.FASHION_MNIST_CLASS_NAMES,
+    }
+    return names.get(dataset)
+
+
+def predict_top_k(classifier, image, k):
+    """`[(class_index, probability), ...]` of one `(H, W, C)` image."""
+    import keras
+    import numpy as np
+
+    logits = classifier.predict(image[None], verbose=0)
+    probabilities = keras.ops.convert_to_numpy(keras.ops.softmax(logits))[0]
+    top = np.argsort(-probabilities)[:k]
+    return [(int(i), float(probabilities[i])) for i in top]
+
+
+def _predict(args):
+    import hadamard_zoo
+    from hadamard_zoo import presets
+
+    classifier = hadamard_zoo.load_classifier(args.name)
+    dataset = presets.preset_info(args.name)["metrics"].get("dataset")
+    names = class_names(dataset)
+    for path in args.images:
+        top = predict_top_k(classifier, read_image(path), args.top_k)
+        shown = ", ".join(
+            f"{names[i] if names else i} ({p:.3f})" for i, p in top
+        )
+        print(f"{path}: {shown}")
+    return 0
+
+
+def _train(args):
+    from hadamard_zoo.training import train
+
+    train(
+        args.name,
+        output_dir=args.output,
+        checkpoint_dir=args.checkpoint_dir,
+        epochs=args.epochs,
+        max_train_examples=args.max_train_examples,
+        resume=not args.no_resume,
+        data_parallel=args.data_parallel,
+        data_dir=args.data_dir,
+    )
+    return 0
 
 
 def _demo(args):
     # Imported here so that `hadamard-zoo --help` does not load a backend.
     from hadamard_zoo import demo
 
-    demo.run(epochs=args.epochs, seed=args.seed)
+    demo.run_presets()
+    if not args.skip_fit:
+        demo.run(epochs=args.epochs, seed=args.seed)
     return 0
 
 
@@ -23,19 +142,63 @@ def build_parser():
         "--version", action="version", version=f"hadamard_zoo {__version__}"
     )
     commands = parser.add_subparsers(dest="command", required=True)
+
+    listing = commands.add_parser("list", help="list the bundled presets")
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    listing.set_defaults(handler=_list)
+
+    info = commands.add_parser("info", help="describe one preset")
+    info.add_argument("name")
+    info.set_defaults(handler=_info)
+
+    predict = commands.add_parser(
+        "predict", help="classify images (PNG, JPEG or NPY) with a preset"
+    )
+    predict.add_argument("name")
+    predict.add_argument("images", nargs="+")
+    predict.add_argument("--top-k", type=int, default=3)
+    predict.set_defaults(handler=_predict)
+
+    train = commands.add_parser(
+        "train", help="reproduce a preset (or baseline) from its recipe"
+    )
+    train.add_argument("name")
+    train.add_argument("--output", help="preset directory to write")
+    train.add_argument("--checkpoint-dir", help="per-epoch checkpoints")
+    train.add_argument("--epochs", type=int, help="override the recipe")
+    train.add_argument(
+        "--max-train-examples", type=int, help="train on a subset (smoke)"
+    )
+    train.add_argument("--no-resume", action="store_true")
+    train.add_argument(
+        "--data-parallel",
+        action="store_true",
+        help="JAX only: shard batches over all local devices",
+    )
+    train.add_argument("--data-dir", help="dataset directory")
+    train.set_defaults(handler=_train)
+
     demo = commands.add_parser(
         "demo",
-        help="fit CCP, NCP and a ReLU MLP to synthetic targets, print errors",
+        help="run every bundled preset on sample inputs, then fit CCP, NCP "
+        "and a ReLU MLP to synthetic targets",
     )
     demo.add_argument("--epochs", type=int, default=150)
     demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument(
+        "--skip-fit", action="store_true", help="only the preset part"
+    )
     demo.set_defaults(handler=_demo)
     return parser
 
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    return args.handler(args)
+    try:
+        return args.handler(args)
+    except (ValueError, FileNotFoundError) as error:
+        print(f"hadamard-zoo: error: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

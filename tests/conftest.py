@@ -5,3 +5,43 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, os.path.dirname(__file__))
+# Tests read datasets from the shared copy beside the repository, never from
+# the network (scripts/test.sh sets the same default).
+os.environ.setdefault(
+    "HADAMARD_ZOO_DATA",
+    os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data"),
+)
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def tiny_preset_root(tmp_path_factory):
+    """A presets root holding one quickly trained `pinet_ccp_mnist`.
+
+    One epoch on 512 MNIST images: enough to exercise saving, loading and
+    prediction without the bundled (fully trained) preset.
+    """
+    from hadamard_zoo.training import train
+
+    root = tmp_path_factory.mktemp("presets")
+    train(
+        "pinet_ccp_mnist",
+        output_dir=root / "pinet_ccp_mnist",
+        checkpoint_dir=tmp_path_factory.mktemp("checkpoints"),
+        epochs=1,
+        max_train_examples=512,
+        verbose=0,
+    )
+    return root
+
+
+@pytest.fixture
+def tiny_presets(tiny_preset_root, monkeypatch):
+    """`hadamard_zoo.presets` pointed at `tiny_preset_root` for one test."""
+    from hadamard_zoo import presets
+
+    monkeypatch.setattr(presets, "presets_root", lambda: tiny_preset_root)
+    presets._bundled.cache_clear()
+    yield presets
+    presets._bundled.cache_clear()

@@ -38,6 +38,7 @@ class ProdPolyBlock(keras.layers.Layer):
     so  = N_3(out * sc)                     (Π-Net "1x1" variant:
                                              N_3(conv1x1(out * sc)))
     y   = σ(out + sc + α · so)
+    y   = σ(out + sc)                       (second_order=False)
     ```
 
     where `*` is the Hadamard product, `s` the stride, `σ` the activation
@@ -49,6 +50,11 @@ class ProdPolyBlock(keras.layers.Layer):
     code does, so it and the strided 1x1 shortcut sample the same pixels
     and `out * sc` multiplies aligned features (Keras' `"same"` padding
     would shift the 3x3 window by half a stride on even inputs).
+
+    With `second_order=False` the block has no second-order term (no `α`,
+    no `N_3`, no projection): it is the plain ResNet basic block, so a
+    network built from these blocks is the baseline of the same network
+    with the Hadamard term, one flag apart.
 
     Args:
         filters: int, the number of output channels.
@@ -64,9 +70,13 @@ class ProdPolyBlock(keras.layers.Layer):
             `"instance_batch"` (R-PolyNets' IBN: the first 80% of the
             channels instance-normalised, the others batch-normalised, see
             `InstanceBatchNormalization`). Defaults to `"batch"`.
+        second_order: bool, whether the block has the second-order term
+            `α · so` (a Π-Net block) or not (a plain ResNet basic block,
+            `y = σ(out + sc)`). Defaults to `True`.
         second_order_projection: bool, whether a bias-free 1x1 convolution
             mixes the channels of `out * sc` before `N_3` (the Π-Net "1x1"
-            variant, and R-PolyNets). Defaults to `False`.
+            variant, and R-PolyNets). Must be `False` when
+            `second_order=False`. Defaults to `False`.
         kernel_initializer: initializer of the convolution kernels.
             Defaults to `"he_normal"`.
         **kwargs: base `Layer` arguments (`name`, `dtype`, ...).
@@ -105,6 +115,7 @@ class ProdPolyBlock(keras.layers.Layer):
         use_activation=False,
         activation="relu",
         normalization="batch",
+        second_order=True,
         second_order_projection=False,
         kernel_initializer="he_normal",
         **kwargs,
@@ -122,9 +133,17 @@ class ProdPolyBlock(keras.layers.Layer):
         self.normalization = check_choice(
             "normalization", normalization, NORMALIZATIONS
         )
+        self.second_order = check_bool("second_order", second_order)
         self.second_order_projection = check_bool(
             "second_order_projection", second_order_projection
         )
+        if self.second_order_projection and not self.second_order:
+            raise ValueError(
+                "`second_order_projection=True` needs `second_order=True` "
+                "(without the second-order term there is nothing to "
+                "project). Received: second_order=False, "
+                "second_order_projection=True."
+            )
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.input_spec = keras.InputSpec(ndim=4)
 
@@ -215,15 +234,16 @@ class ProdPolyBlock(keras.layers.Layer):
             self.shortcut_norm.build(out_shape)
 
         self.second_order_conv = None
+        self.second_order_norm = self.alpha = None
         if self.second_order_projection:
             self.second_order_conv = self._conv(1, "second_order_conv")
             self.second_order_conv.build(out_shape)
-        self.second_order_norm = self._batch_norm("second_order_norm")
-        self.second_order_norm.build(out_shape)
-
-        self.alpha = self.add_weight(
-            name="alpha", shape=(), initializer="zeros"
-        )
+        if self.second_order:
+            self.second_order_norm = self._batch_norm("second_order_norm")
+            self.second_order_norm.build(out_shape)
+            self.alpha = self.add_weight(
+                name="alpha", shape=(), initializer="zeros"
+            )
         self.input_spec = keras.InputSpec(ndim=4, axes={-1: channels})
 
     def _act(self, x):
@@ -246,6 +266,8 @@ class ProdPolyBlock(keras.layers.Layer):
                 self.shortcut_conv(inputs), training=training
             )
 
+        if not self.second_order:
+            return self._act(out + shortcut)
         second_order = out * shortcut
         if self.second_order_conv is not None:
             second_order = self.second_order_conv(second_order)
@@ -267,6 +289,7 @@ class ProdPolyBlock(keras.layers.Layer):
                 "use_activation": self.use_activation,
                 "activation": serialize_activation(self.activation),
                 "normalization": self.normalization,
+                "second_order": self.second_order,
                 "second_order_projection": self.second_order_projection,
                 "kernel_initializer": keras.initializers.serialize(
                     self.kernel_initializer

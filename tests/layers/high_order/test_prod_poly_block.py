@@ -71,6 +71,7 @@ def prod_poly_block_reference(
     strides=1,
     use_activation=False,
     normalization="batch",
+    second_order=True,
     second_order_projection=False,
 ):
     (x,) = inputs
@@ -86,6 +87,8 @@ def prod_poly_block_reference(
     else:
         shortcut = conv2d(x, w["shortcut_conv/kernel"], strides)
         shortcut = batch_norm(shortcut, w, "shortcut_norm")
+    if not second_order:  # the plain ResNet basic block
+        return act(out + shortcut)
     second = out * shortcut
     if second_order_projection:
         second = conv2d(second, w["second_order_conv/kernel"])
@@ -134,6 +137,14 @@ CASES = [
         use_activation=True,
         second_order_projection=True,
     ),
+    case(
+        "no_second_order_relu_stride2",
+        (2, 6, 6, 3),
+        filters=4,
+        strides=2,
+        use_activation=True,
+        second_order=False,
+    ),
 ]
 
 test_harness = layer_tests(CASES)
@@ -150,6 +161,11 @@ test_harness = layer_tests(CASES)
         (dict(filters=4, use_activation=True, activation=None), "activation"),
         (dict(filters=4, activation="nope"), "activation"),
         (dict(filters=4, second_order_projection="1x1"), "second_order"),
+        (dict(filters=4, second_order=1), "second_order"),
+        (
+            dict(filters=4, second_order=False, second_order_projection=True),
+            "second_order_projection",
+        ),
     ],
 )
 def test_invalid_arguments(kwargs, match):
@@ -168,6 +184,25 @@ def test_alpha_starts_at_zero():
     block = ProdPolyBlock(filters=4)
     block(np.zeros((1, 4, 4, 4), "float32"))
     assert float(keras.ops.convert_to_numpy(block.alpha)) == 0.0
+
+
+def test_without_second_order_is_a_plain_basic_block():
+    block = ProdPolyBlock(filters=4, second_order=False)
+    block(np.zeros((1, 4, 4, 4), "float32"))
+    names = sorted(v.path.split("/", 1)[1] for v in block.weights)
+    assert not [n for n in names if "second_order" in n or n == "alpha"]
+    assert block.alpha is None
+    with_second = ProdPolyBlock(filters=4)
+    with_second(np.zeros((1, 4, 4, 4), "float32"))
+    # Same weights apart from the second-order term's alpha and N_3.
+    extra = {v.path.split("/", 1)[1] for v in with_second.weights}
+    assert extra - set(names) == {
+        "alpha",
+        "second_order_norm/gamma",
+        "second_order_norm/beta",
+        "second_order_norm/moving_mean",
+        "second_order_norm/moving_variance",
+    }
 
 
 def test_strided_branches_are_aligned():

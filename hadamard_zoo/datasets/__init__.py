@@ -1,0 +1,26 @@
+"""Offline-first dataset loaders.
+
+Each loader looks for its files in `data_dir`, then
+`$HADAMARD_ZOO_DATA/<dataset>/`, then the Keras cache
+(`~/.keras/datasets/hadamard_zoo/<dataset>/`), downloads them into the
+cache when missing, and checks every file's sha256 digest. `fetch` and
+`RemoteFile` are the generic machinery the loaders are built on.
+"""
+
+from hadamard_zoo.datasets.files import DatasetNotFoundError
+from hadamard_zoo.datasets.files import RemoteFile
+from hadamard_zoo.datasets.files import fetch
+from hadamard_zoo.datasets.mnist import FASHION_MNIST_CLASS_NAMES
+from hadamard_zoo.datasets.mnist import MNIST_CLASS_NAMES
+from hadamard_zoo.datasets.mnist import load_fashion_mnist
+from hadamard_zoo.datasets.mnist import load_mnist
+
+__all__ = [
+    "DatasetNotFoundError",
+    "FASHION_MNIST_CLASS_NAMES",
+    "MNIST_CLASS_NAMES",
+    "RemoteFile",
+    "fetch",
+    "load_fashion_mnist",
+    "load_mnist",
+]

@@ -1,0 +1,324 @@
+"""Trains an image-classification recipe into a preset directory.
+
+`train("pinet_ccp_mnist")` is what `hadamard-zoo train pinet_ccp_mnist`
+runs: it seeds everything, trains with a progress bar, checkpoints after
+every epoch (and resumes from the last checkpoint of the same recipe),
+evaluates on the full official test set, and writes the preset directory
+atomically with its `metrics.json`.
+"""
+
+import dataclasses
+import datetime
+import json
+import os
+import pathlib
+import platform
+import shlex
+import time
+
+import keras
+import numpy as np
+
+from hadamard_zoo import presets
+from hadamard_zoo.training.image_batches import ImageBatches
+from hadamard_zoo.training.recipes import get_recipe
+from hadamard_zoo.utils.atomic import atomic_directory
+from hadamard_zoo.utils.atomic import atomic_path
+from hadamard_zoo.utils.atomic import write_json
+from hadamard_zoo.utils.paths import keras_home
+
+NUM_CLASSES = 10
+IMAGE_SHAPE = (28, 28, 1)
+CHECKPOINT_FILE = "checkpoint.keras"
+PROGRESS_FILE = "progress.json"
+REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+def load_split(dataset, split, data_dir=None):
+    """`(uint8 images (N, 28, 28), int labels (N,))` of a dataset split."""
+    from hadamard_zoo import datasets
+
+    loaders = {
+        "mnist": datasets.load_mnist,
+        "fashion_mnist": datasets.load_fashion_mnist,
+    }
+    images, labels = loaders[dataset](split=split, data_dir=data_dir)
+    return images, labels.astype("int32")
+
+
+def scale_images(images, recipe):
+    """uint8 `(N, H, W)` → float32 `(N, H, W, 1)`, as the preprocessor does."""
+    images = images.astype("float32")[..., None]
+    return images * np.float32(recipe.scale) + np.float32(recipe.offset)
+
+
+def build_classifier(recipe):
+    """The untrained `PiNetImageClassifier` (with preprocessor) of a recipe."""
+    from hadamard_zoo.models.pinet import PiNetBackbone
+    from hadamard_zoo.models.pinet import PiNetImageClassifier
+    from hadamard_zoo.models.pinet import PiNetImageClassifierPreprocessor
+    from hadamard_zoo.models.pinet import PiNetImageConverter
+
+    backbone = PiNetBackbone(image_shape=IMAGE_SHAPE, **recipe.backbone)
+    converter = PiNetImageConverter(
+        image_size=IMAGE_SHAPE[:2],
+        scale=recipe.scale,
+        offset=recipe.offset,
+        channels=IMAGE_SHAPE[-1],
+    )
+    preprocessor = PiNetImageClassifierPreprocessor(image_converter=converter)
+    return PiNetImageClassifier(
+        backbone=backbone, num_classes=NUM_CLASSES, preprocessor=preprocessor
+    )
+
+
+def _optimizer(recipe, steps):
+    learning_rate = recipe.learning_rate
+    if recipe.schedule == "cosine":
+        learning_rate = keras.optimizers.schedules.CosineDecay(
+            recipe.learning_rate, decay_steps=steps
+        )
+    weight_decay = recipe.weight_decay or None
+    if recipe.optimizer == "adam":
+        return keras.optimizers.Adam(learning_rate, weight_decay=weight_decay)
+    return keras.optimizers.SGD(
+        learning_rate, momentum=0.9, weight_decay=weight_decay
+    )
+
+
+def _compile(model, recipe, steps):
+    model.compile(
+        optimizer=_optimizer(recipe, steps),
+        loss=keras.losses.CategoricalCrossentropy(
+            from_logits=True, label_smoothing=recipe.label_smoothing
+        )
+        if recipe.label_smoothing
+        else keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
+
+
+class _Checkpoint(keras.callbacks.Callback):
+    """Selects each epoch's batches; saves the model after every epoch.
+
+    The checkpoint holds the optimizer state too, so a resumed run continues
+    the same learning-rate schedule on the same batches.
+    """
+
+    def __init__(self, directory, batches, progress):
+        super().__init__()
+        self.directory = pathlib.Path(directory)
+        self.batches = batches
+        self.progress = progress
+        self._start = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.batches.set_epoch(epoch)
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.progress["train_seconds"] += time.perf_counter() - self._start
+        self.progress["epochs_done"] = epoch + 1
+        self.progress["history"].append(
+            {k: float(v) for k, v in (logs or {}).items()}
+        )
+        with atomic_path(self.directory / CHECKPOINT_FILE) as tmp:
+            self.model.save(tmp)
+        write_json(self.directory / PROGRESS_FILE, self.progress)
+
+
+def default_checkpoint_dir(name):
+    base = os.environ.get("HADAMARD_ZOO_CHECKPOINTS")
+    if base is None:
+        base = pathlib.Path(keras_home()) / "hadamard_zoo" / "checkpoints"
+    return pathlib.Path(base) / name
+
+
+def default_output_dir(recipe):
+    """Shipped recipes go to `presets/`; baselines to `benchmarks/runs/`."""
+    if recipe.ship:
+        return presets.presets_root() / recipe.name
+    return REPO_ROOT / "benchmarks" / "runs" / recipe.name
+
+
+def _load_progress(directory, run_key):
+    try:
+        progress = json.loads((directory / PROGRESS_FILE).read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+    if progress.get("run_key") != run_key:
+        return None
+    if not (directory / CHECKPOINT_FILE).exists():
+        return None
+    return progress
+
+
+def _labels_for(recipe, labels):
+    if recipe.label_smoothing:
+        return keras.utils.to_categorical(labels, NUM_CLASSES)
+    return labels
+
+
+def train(
+    name,
+    output_dir=None,
+    checkpoint_dir=None,
+    epochs=None,
+    max_train_examples=None,
+    resume=True,
+    data_parallel=False,
+    data_dir=None,
+    verbose="auto",
+):
+    """Trains recipe `name` and writes its preset (or baseline) directory.
+
+    Args:
+        name: a recipe name (`hadamard_zoo.training.RECIPES`).
+        output_dir: where the preset directory goes. Defaults to
+            `presets/<name>` for shipped recipes, `benchmarks/runs/<name>`
+            for baselines.
+        checkpoint_dir: where per-epoch checkpoints go. Defaults to
+            `$HADAMARD_ZOO_CHECKPOINTS/<name>` or the Keras cache.
+        epochs: overrides the recipe's number of epochs (smoke runs).
+        max_train_examples: trains on the first N training examples only
+            (smoke runs); the test set is always complete.
+        resume: continue from the last checkpoint of the same run, if any.
+        data_parallel: on JAX, shard every batch over all local devices
+            with `keras.distribution.DataParallel`.
+        data_dir: dataset directory (see `hadamard_zoo.datasets`).
+        verbose: `model.fit` verbosity (1 shows a progress bar).
+
+    Returns:
+        The metrics dict written to `metrics.json`.
+    """
+    recipe = get_recipe(name)
+    if epochs is not None:
+        recipe = dataclasses.replace(recipe, epochs=int(epochs))
+    output_dir = pathlib.Path(output_dir or default_output_dir(recipe))
+    checkpoint_dir = pathlib.Path(
+        checkpoint_dir or default_checkpoint_dir(recipe.name)
+    )
+    if data_parallel:
+        _enable_data_parallel()
+
+    train_images, train_labels = load_split(recipe.dataset, "train", data_dir)
+    test_images, test_labels = load_split(recipe.dataset, "test", data_dir)
+    if max_train_examples:
+        train_images = train_images[:max_train_examples]
+        train_labels = train_labels[:max_train_examples]
+    train_batches = ImageBatches(
+        scale_images(train_images, recipe),
+        _labels_for(recipe, train_labels),
+        recipe.batch_size,
+        seed=recipe.seed,
+        shift=recipe.shift,
+        flip=recipe.flip,
+    )
+    steps = len(train_batches) * recipe.epochs
+
+    run_key = json.dumps(
+        {"recipe": recipe.to_dict(), "examples": len(train_images)},
+        sort_keys=True,
+        default=list,
+    )
+    progress = _load_progress(checkpoint_dir, run_key) if resume else None
+    keras.utils.set_random_seed(recipe.seed)
+    classifier = build_classifier(recipe)
+    if progress is not None:
+        print(
+            f"Resuming {recipe.name} after epoch {progress['epochs_done']} "
+            f"from {checkpoint_dir}"
+        )
+        model = keras.saving.load_model(checkpoint_dir / CHECKPOINT_FILE)
+    else:
+        progress = {
+            "run_key": run_key,
+            "epochs_done": 0,
+            "train_seconds": 0.0,
+            "history": [],
+        }
+        # keras-hub's Task.fit routes data through tf.data; a plain model
+        # over the same layers trains the classifier's weights from the
+        # (already scaled) batches on any backend.
+        model = keras.Model(classifier.inputs, classifier.outputs)
+        _compile(model, recipe, steps)
+    checkpoint_dir.mkdir(parents=True, exist_ok=True)
+    if progress["epochs_done"] < recipe.epochs:
+        model.fit(
+            train_batches,
+            epochs=recipe.epochs,
+            initial_epoch=progress["epochs_done"],
+            # ImageBatches shuffles by (seed, epoch); Keras' own shuffling
+            # of batch indices would make a resumed run see other batches.
+            shuffle=False,
+            callbacks=[_Checkpoint(checkpoint_dir, train_batches, progress)],
+            verbose=verbose,
+        )
+
+    test_batches = ImageBatches(
+        scale_images(test_images, recipe),
+        _labels_for(recipe, test_labels),
+        1000,
+        shuffle=False,
+    )
+    results = model.evaluate(test_batches, return_dict=True, verbose=0)
+    classifier.set_weights(model.get_weights())
+    metrics = _metrics(recipe, classifier, results, progress, len(test_images))
+    metrics["command"] = _command(
+        name, epochs, max_train_examples, data_parallel
+    )
+    with atomic_directory(output_dir) as tmp:
+        classifier.save_to_preset(str(tmp))
+        write_json(tmp / presets.METRICS_FILE, metrics)
+    print(
+        f"{recipe.name}: test accuracy {metrics['value']:.4f} "
+        f"({metrics['train_seconds']:.0f} s of training) -> {output_dir}"
+    )
+    return metrics
+
+
+def _enable_data_parallel():
+    if keras.backend.backend() != "jax":
+        raise ValueError(
+            "`data_parallel=True` needs the JAX backend (keras.distribution "
+            f"is JAX-only). Current backend: {keras.backend.backend()}."
+        )
+    devices = keras.distribution.list_devices()
+    keras.distribution.set_distribution(
+        keras.distribution.DataParallel(devices=devices)
+    )
+
+
+def _metrics(recipe, classifier, results, progress, test_examples):
+    return {
+        "preset": recipe.name,
+        "description": recipe.description,
+        "dataset": recipe.dataset,
+        "split": "test",
+        "examples": int(test_examples),
+        "metric": "accuracy",
+        "value": round(float(results["accuracy"]), 4),
+        "loss": round(float(results["loss"]), 4),
+        "parameters": int(classifier.count_params()),
+        "epochs": recipe.epochs,
+        "train_seconds": round(progress["train_seconds"], 1),
+        "history": progress["history"],
+        "baseline_of": recipe.baseline_of,
+        "recipe": recipe.to_dict(),
+        "date": datetime.date.today().isoformat(),
+        "backend": keras.backend.backend(),
+        "keras_version": keras.__version__,
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores",
+    }
+
+
+def _command(name, epochs, max_train_examples, data_parallel):
+    words = ["hadamard-zoo", "train", name]
+    if epochs is not None:
+        words += ["--epochs", str(epochs)]
+    if max_train_examples:
+        words += ["--max-train-examples", str(max_train_examples)]
+    if data_parallel:
+        words.append("--data-parallel")
+    command = shlex.join(words)
+    return f"KERAS_BACKEND={keras.backend.backend()} {command}"

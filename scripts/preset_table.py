@@ -1,0 +1,77 @@
+"""Prints the README's preset table from the metrics.json files.
+
+Every number in the table is read from `presets/*/metrics.json` (bundled
+presets) and `benchmarks/runs/*/metrics.json` (baselines trained by the same
+recipes), each written by `hadamard-zoo train NAME`. With `--check`, exits 1
+if README.md does not contain the table as printed.
+
+Usage: .venv/bin/python scripts/preset_table.py [--check]
+"""
+
+import json
+import pathlib
+import sys
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+BEGIN, END = "<!-- preset-table:begin -->", "<!-- preset-table:end -->"
+
+
+def _runs():
+    runs = {}
+    for root in (REPO / "presets", REPO / "benchmarks" / "runs"):
+        for path in sorted(root.glob("*/metrics.json")):
+            metrics = json.loads(path.read_text())
+            runs[metrics["preset"]] = metrics
+    return runs
+
+
+def _size(name):
+    directory = REPO / "presets" / name
+    if not directory.is_dir():
+        return "-"
+    size = sum(f.stat().st_size for f in directory.rglob("*") if f.is_file())
+    return f"{size / 1024:.0f} KiB"
+
+
+def table():
+    runs = _runs()
+    rows = [
+        "| preset / baseline | dataset | params | test accuracy "
+        "| training time | size |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    shipped = [m for m in runs.values() if not m.get("baseline_of")]
+    for metrics in sorted(shipped, key=lambda m: m["preset"]):
+        group = [metrics] + [
+            m
+            for m in runs.values()
+            if m.get("baseline_of") == metrics["preset"]
+        ]
+        for m in group:
+            label = f"`{m['preset']}`"
+            if m.get("baseline_of"):
+                label = f"↳ baseline `{m['preset']}`"
+            minutes = m["train_seconds"] / 60
+            rows.append(
+                f"| {label} | {m['dataset']} | {m['parameters']:,} "
+                f"| {m['value'] * 100:.2f}% | {minutes:.1f} min "
+                f"| {_size(m['preset'])} |"
+            )
+    return "\n".join(rows)
+
+
+def main(argv):
+    text = table()
+    if "--check" in argv:
+        readme = (REPO / "README.md").read_text()
+        block = readme.split(BEGIN, 1)[-1].split(END, 1)[0].strip()
+        if block != text:
+            print("README.md's preset table is stale; paste this:\n" + text)
+            return 1
+        return 0
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

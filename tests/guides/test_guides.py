@@ -1,0 +1,30 @@
+"""Every guide runs end to end (reduced-steps mode) on the current backend."""
+
+import os
+import pathlib
+import subprocess
+import sys
+
+import keras
+import pytest
+
+GUIDES = sorted((pathlib.Path(__file__).parents[2] / "guides").glob("*.py"))
+
+
+@pytest.mark.parametrize("guide", GUIDES, ids=lambda p: p.stem)
+def test_guide_runs(guide, tmp_path):
+    env = {
+        **os.environ,
+        "KERAS_BACKEND": keras.backend.backend(),
+        "HADAMARD_ZOO_GUIDE_QUICK": "1",
+    }
+    result = subprocess.run(
+        [sys.executable, str(guide)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr[-4000:]
+    assert "reloaded predictions identical: True" in result.stdout

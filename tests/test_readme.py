@@ -1,0 +1,23 @@
+"""The README's numbers come from the repository's own files."""
+
+import pathlib
+import subprocess
+import sys
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+
+
+def test_preset_table_matches_metrics_files():
+    result = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "preset_table.py"), "--check"],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_readme_names_the_commands_ci_runs():
+    readme = (REPO / "README.md").read_text()
+    ci = (REPO / ".ci" / "run").read_text()
+    assert "bash scripts/test.sh" in readme and "scripts/test.sh" in ci
+    assert "bash scripts/demo.sh" in readme

@@ -1,0 +1,32 @@
+import re
+
+import pytest
+
+from hadamard_zoo.training import RECIPES
+from hadamard_zoo.training import get_recipe
+
+
+def test_names_follow_the_preset_convention():
+    for name, recipe in RECIPES.items():
+        assert re.fullmatch(r"[a-z0-9]+(_[a-z0-9]+)+", name), name
+        assert name.endswith(recipe.dataset)
+        if recipe.ship:
+            assert recipe.baseline_of is None
+        else:
+            assert RECIPES[recipe.baseline_of].ship
+
+
+def test_unknown_recipe_lists_close_names():
+    with pytest.raises(ValueError, match="pinet_ccp_mnist"):
+        get_recipe("pinet_ccp_mnst")
+
+
+def test_baselines_differ_from_their_preset_by_the_model_only():
+    for recipe in RECIPES.values():
+        if recipe.ship:
+            continue
+        preset = RECIPES[recipe.baseline_of].to_dict()
+        baseline = recipe.to_dict()
+        same = ("dataset", "epochs", "batch_size", "optimizer", "seed")
+        for key in same + ("learning_rate", "schedule", "shift", "flip"):
+            assert baseline[key] == preset[key], key
