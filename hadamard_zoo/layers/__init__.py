@@ -3,9 +3,18 @@
 - `high_order`: polynomial networks (CCP, NCP, CP polynomial, Pi-sigma,
   quadratic neurons, polynomial convolutions, product-of-polynomials blocks,
   squeeze-excitation).
-- `modulation`: gates (GLU family, highway).
+- `fusion`: multimodal fusion (Hadamard fusion, CoPE multivariate
+  polynomials, compact bilinear pooling, MUTAN, trilinear fusion).
+- `modulation`: gates and masks (GLU family, highway, FiLM, AdaIN, SPADE,
+  soft mask blending, causal linear attention, partial and gated
+  convolutions, DropConnect, weight masks and magnitude pruning).
 """
 
+from hadamard_zoo.layers.fusion import CompactBilinearPooling
+from hadamard_zoo.layers.fusion import HadamardFusion
+from hadamard_zoo.layers.fusion import MultivariatePolynomial
+from hadamard_zoo.layers.fusion import MUTANFusion
+from hadamard_zoo.layers.fusion import TrilinearFusion
 from hadamard_zoo.layers.high_order import CCP
 from hadamard_zoo.layers.high_order import NCP
 from hadamard_zoo.layers.high_order import CPPolynomial
@@ -17,6 +26,17 @@ from hadamard_zoo.layers.high_order import QuadraticDense
 from hadamard_zoo.layers.high_order import SqueezeExcitation
 from hadamard_zoo.layers.modulation import GEGLU
 from hadamard_zoo.layers.modulation import GLU
+from hadamard_zoo.layers.modulation import SPADE
+from hadamard_zoo.layers.modulation import AdaptiveInstanceNormalization
+from hadamard_zoo.layers.modulation import CausalLinearAttention
+from hadamard_zoo.layers.modulation import DropConnectDense
+from hadamard_zoo.layers.modulation import FiLM
+from hadamard_zoo.layers.modulation import GatedConv2D
 from hadamard_zoo.layers.modulation import Highway
+from hadamard_zoo.layers.modulation import PartialConv2D
 from hadamard_zoo.layers.modulation import ReGLU
+from hadamard_zoo.layers.modulation import SoftMaskBlend
 from hadamard_zoo.layers.modulation import SwiGLU
+from hadamard_zoo.layers.modulation import WeightMask
+from hadamard_zoo.layers.modulation import prune_by_magnitude
+from hadamard_zoo.layers.modulation import sparsity_report
