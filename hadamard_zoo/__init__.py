@@ -5,6 +5,7 @@ bundled preset with keras-hub, so `keras_hub.models.ImageClassifier
 .from_preset("pinet_ccp_mnist")` works after `import hadamard_zoo`.
 """
 
+from hadamard_zoo import adapters
 from hadamard_zoo import datasets
 from hadamard_zoo import layers
 from hadamard_zoo import models
