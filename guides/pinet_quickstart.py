@@ -116,3 +116,4 @@ same = np.allclose(
 )
 print("reloaded predictions identical:", same)
 assert same
+print("guide finished: OK")

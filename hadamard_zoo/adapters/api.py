@@ -283,7 +283,21 @@ def merge_adapters(model_or_layer):
     for layer in layers:
         layer._merge_and_remove()
     _sync_torch_parameters(root)
+    _reset_compiled_functions(root)
     return paths
+
+
+def _reset_compiled_functions(root):
+    """Drops a model's traced train/test/predict functions.
+
+    TensorFlow's traced functions captured the adapted kernel computation;
+    reused after a merge they would add the update twice. Keras rebuilds a
+    function that is `None` on the next `fit`/`evaluate`/`predict`.
+    """
+    if isinstance(root, keras.Model):
+        for name in ("train_function", "test_function", "predict_function"):
+            if hasattr(root, name):
+                setattr(root, name, None)
 
 
 # -------------------------------------------------------------- save / load

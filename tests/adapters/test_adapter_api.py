@@ -530,3 +530,18 @@ def test_quantized_layer():
     layer.quantize("int8")
     with pytest.raises(ValueError, match="'q' is quantized"):
         enable_loha(layer, rank=2)
+
+
+def test_predict_after_merge_uses_the_merged_kernel():
+    # Traced predict functions (TensorFlow) captured the adapted kernel; a
+    # merge must drop them or the update would be added twice.
+    inputs = keras.Input((4,))
+    model = keras.Model(inputs, keras.layers.Dense(3, name="proj")(inputs))
+    enable_loha(model, rank=1)
+    layer = model.get_layer("proj")
+    for variable in layer.trainable_weights:
+        variable.assign(np.full(variable.shape, 0.5, "float32"))
+    x = np.random.default_rng(0).normal(size=(5, 4)).astype("float32")
+    before = model.predict(x, verbose=0)
+    merge_adapters(model)
+    np.testing.assert_allclose(model.predict(x, verbose=0), before, atol=1e-5)

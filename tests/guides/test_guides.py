@@ -1,4 +1,8 @@
-"""Every guide runs end to end (reduced-steps mode) on the current backend."""
+"""Every guide runs end to end (reduced-steps mode) on the current backend.
+
+Each guide checks its own results with `assert`s and prints
+`guide finished: OK` as its last line once they all passed.
+"""
 
 import os
 import pathlib
@@ -27,4 +31,6 @@ def test_guide_runs(guide, tmp_path):
         timeout=600,
     )
     assert result.returncode == 0, result.stdout + result.stderr[-4000:]
-    assert "reloaded predictions identical: True" in result.stdout
+    assert result.stdout.rstrip().endswith("guide finished: OK"), result.stdout[
+        -4000:
+    ]
