@@ -52,22 +52,46 @@ def scale_images(images, recipe):
     return images * np.float32(recipe.scale) + np.float32(recipe.offset)
 
 
-def build_classifier(recipe):
-    """The untrained `PiNetImageClassifier` (with preprocessor) of a recipe."""
-    from hadamard_zoo.models.pinet import PiNetBackbone
-    from hadamard_zoo.models.pinet import PiNetImageClassifier
-    from hadamard_zoo.models.pinet import PiNetImageClassifierPreprocessor
-    from hadamard_zoo.models.pinet import PiNetImageConverter
+# Each family's backbone, image converter, preprocessor and classifier
+# class names in `hadamard_zoo.models.<family>`.
+FAMILY_CLASSES = {
+    "pinet": (
+        "PiNetBackbone",
+        "PiNetImageConverter",
+        "PiNetImageClassifierPreprocessor",
+        "PiNetImageClassifier",
+    ),
+    "monet": (
+        "MONetBackbone",
+        "MONetImageConverter",
+        "MONetImageClassifierPreprocessor",
+        "MONetImageClassifier",
+    ),
+}
 
-    backbone = PiNetBackbone(image_shape=IMAGE_SHAPE, **recipe.backbone)
-    converter = PiNetImageConverter(
+
+def build_classifier(recipe):
+    """The untrained image classifier (with preprocessor) of a recipe."""
+    import importlib
+
+    if recipe.family not in FAMILY_CLASSES:
+        raise ValueError(
+            f"Recipe {recipe.name!r} names an unknown model family "
+            f"{recipe.family!r}; expected one of {sorted(FAMILY_CLASSES)}."
+        )
+    module = importlib.import_module(f"hadamard_zoo.models.{recipe.family}")
+    backbone_cls, converter_cls, preprocessor_cls, classifier_cls = (
+        getattr(module, name) for name in FAMILY_CLASSES[recipe.family]
+    )
+    backbone = backbone_cls(image_shape=IMAGE_SHAPE, **recipe.backbone)
+    converter = converter_cls(
         image_size=IMAGE_SHAPE[:2],
         scale=recipe.scale,
         offset=recipe.offset,
         channels=IMAGE_SHAPE[-1],
     )
-    preprocessor = PiNetImageClassifierPreprocessor(image_converter=converter)
-    return PiNetImageClassifier(
+    preprocessor = preprocessor_cls(image_converter=converter)
+    return classifier_cls(
         backbone=backbone, num_classes=NUM_CLASSES, preprocessor=preprocessor
     )
 

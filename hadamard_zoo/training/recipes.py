@@ -18,7 +18,7 @@ class ImageClassificationRecipe:
         name: preset name (`<family>_<variant>_<dataset>`).
         description: one line for `hadamard-zoo list`.
         dataset: `"mnist"` or `"fashion_mnist"`.
-        backbone: keyword arguments of `PiNetBackbone`.
+        backbone: keyword arguments of the family's backbone.
         scale, offset: pixel scaling `x * scale + offset` of uint8 images.
         epochs, batch_size: the training length.
         optimizer: `"sgd"` (momentum 0.9) or `"adam"`.
@@ -31,6 +31,8 @@ class ImageClassificationRecipe:
         seed: the seed of initialisation, shuffling and augmentation.
         ship: whether the result is a bundled preset (else a baseline).
         baseline_of: for a baseline, the preset it is compared with.
+        family: the model family (`hadamard_zoo.models.<family>`) whose
+            backbone and image classifier the recipe trains.
     """
 
     name: str
@@ -51,6 +53,7 @@ class ImageClassificationRecipe:
     seed: int = 0
     ship: bool = True
     baseline_of: str = None
+    family: str = "pinet"
 
     def to_dict(self):
         return dataclasses.asdict(self)
@@ -68,7 +71,7 @@ _SURVEY_CCP = dict(
     learning_rate=1e-3,
 )
 
-# The product-of-polynomials ResNet used for both MNIST and Fashion-MNIST.
+# The product-of-polynomials ResNet of the MNIST presets.
 _PRODPOLY = dict(
     architecture="prodpoly",
     stem_filters=32,
@@ -86,6 +89,25 @@ _PRODPOLY_TRAINING = dict(
     label_smoothing=0.1,
     shift=2,
 )
+# Fashion-MNIST needs more of the polynomial: the MNIST network reached
+# 89.6% there (train accuracy 90.7%, underfitting). A 3-epoch pilot on 20k
+# images measured 81.5% for it, 83.1% with two blocks per stage and the
+# Π-Net "1x1" projection, 85.5% with R-PolyNets' instance-batch
+# normalization on top, which is what these recipes use.
+_PRODPOLY_FASHION = dict(
+    _PRODPOLY,
+    stage_blocks=(2, 2, 2),
+    normalization="instance_batch",
+)
+_PRODPOLY_FASHION_TRAINING = dict(_PRODPOLY_TRAINING, epochs=15)
+_BACKBONES = {"mnist": _PRODPOLY, "fashion_mnist": _PRODPOLY_FASHION}
+_TRAINING = {
+    "mnist": _PRODPOLY_TRAINING,
+    "fashion_mnist": _PRODPOLY_FASHION_TRAINING,
+}
+# The projection exists only on the second-order term, so the ReLU ResNet
+# baseline (no such term) drops it.
+_PROJECTION = {"mnist": False, "fashion_mnist": True}
 
 
 def _recipes():
@@ -108,28 +130,33 @@ def _recipes():
     ]
     for dataset in ("mnist", "fashion_mnist"):
         flip = dataset == "fashion_mnist"
+        backbone, training = _BACKBONES[dataset], _TRAINING[dataset]
+        polynomial = {
+            **backbone,
+            "second_order_projection": _PROJECTION[dataset],
+        }
         recipes += [
             ImageClassificationRecipe(
                 name=f"pinet_prodpoly_{dataset}",
                 description="product-of-polynomials ResNet, no activations",
                 dataset=dataset,
-                backbone={**_PRODPOLY, "use_activation": False},
+                backbone={**polynomial, "use_activation": False},
                 flip=flip,
-                **_PRODPOLY_TRAINING,
+                **training,
             ),
             ImageClassificationRecipe(
                 name=f"baseline_resnet_relu_{dataset}",
                 description="ReLU ResNet of the same size, no Hadamard term",
                 dataset=dataset,
                 backbone={
-                    **_PRODPOLY,
+                    **backbone,
                     "use_activation": True,
                     "second_order": False,
                 },
                 flip=flip,
                 ship=False,
                 baseline_of=f"pinet_prodpoly_{dataset}",
-                **_PRODPOLY_TRAINING,
+                **training,
             ),
         ]
     recipes.append(
@@ -137,9 +164,13 @@ def _recipes():
             name="pinet_prodpoly_relu_fashion_mnist",
             description="product-of-polynomials ResNet with ReLU",
             dataset="fashion_mnist",
-            backbone={**_PRODPOLY, "use_activation": True},
+            backbone={
+                **_PRODPOLY_FASHION,
+                "second_order_projection": True,
+                "use_activation": True,
+            },
             flip=True,
-            **_PRODPOLY_TRAINING,
+            **_PRODPOLY_FASHION_TRAINING,
         )
     )
     return {recipe.name: recipe for recipe in recipes}
