@@ -14,13 +14,23 @@ from hadamard_zoo.datasets.mnist import FASHION_MNIST_CLASS_NAMES
 from hadamard_zoo.datasets.mnist import MNIST_CLASS_NAMES
 from hadamard_zoo.datasets.mnist import load_fashion_mnist
 from hadamard_zoo.datasets.mnist import load_mnist
+from hadamard_zoo.datasets.sst2 import SST2_CLASS_NAMES
+from hadamard_zoo.datasets.sst2 import load_sst2
+from hadamard_zoo.datasets.sst2 import read_sst2_tsv
+from hadamard_zoo.datasets.vocabulary import build_vocabulary
+from hadamard_zoo.datasets.vocabulary import split_words
 
 __all__ = [
     "DatasetNotFoundError",
     "FASHION_MNIST_CLASS_NAMES",
     "MNIST_CLASS_NAMES",
     "RemoteFile",
+    "SST2_CLASS_NAMES",
+    "build_vocabulary",
     "fetch",
     "load_fashion_mnist",
     "load_mnist",
+    "load_sst2",
+    "read_sst2_tsv",
+    "split_words",
 ]
