@@ -8,30 +8,20 @@ atomically with its `metrics.json`.
 """
 
 import dataclasses
-import datetime
-import json
-import os
 import pathlib
-import platform
-import shlex
-import time
 
 import keras
 import numpy as np
 
 from hadamard_zoo import presets
+from hadamard_zoo.training import runs
 from hadamard_zoo.training.image_batches import ImageBatches
 from hadamard_zoo.training.recipes import get_recipe
 from hadamard_zoo.utils.atomic import atomic_directory
-from hadamard_zoo.utils.atomic import atomic_path
 from hadamard_zoo.utils.atomic import write_json
-from hadamard_zoo.utils.paths import keras_home
 
 NUM_CLASSES = 10
 IMAGE_SHAPE = (28, 28, 1)
-CHECKPOINT_FILE = "checkpoint.keras"
-PROGRESS_FILE = "progress.json"
-REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 def load_split(dataset, split, data_dir=None):
@@ -96,23 +86,9 @@ def build_classifier(recipe):
     )
 
 
-def _optimizer(recipe, steps):
-    learning_rate = recipe.learning_rate
-    if recipe.schedule == "cosine":
-        learning_rate = keras.optimizers.schedules.CosineDecay(
-            recipe.learning_rate, decay_steps=steps
-        )
-    weight_decay = recipe.weight_decay or None
-    if recipe.optimizer == "adam":
-        return keras.optimizers.Adam(learning_rate, weight_decay=weight_decay)
-    return keras.optimizers.SGD(
-        learning_rate, momentum=0.9, weight_decay=weight_decay
-    )
-
-
 def _compile(model, recipe, steps):
     model.compile(
-        optimizer=_optimizer(recipe, steps),
+        optimizer=runs.make_optimizer(recipe, steps),
         loss=keras.losses.CategoricalCrossentropy(
             from_logits=True, label_smoothing=recipe.label_smoothing
         )
@@ -122,59 +98,8 @@ def _compile(model, recipe, steps):
     )
 
 
-class _Checkpoint(keras.callbacks.Callback):
-    """Selects each epoch's batches; saves the model after every epoch.
-
-    The checkpoint holds the optimizer state too, so a resumed run continues
-    the same learning-rate schedule on the same batches.
-    """
-
-    def __init__(self, directory, batches, progress):
-        super().__init__()
-        self.directory = pathlib.Path(directory)
-        self.batches = batches
-        self.progress = progress
-        self._start = None
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.batches.set_epoch(epoch)
-        self._start = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.progress["train_seconds"] += time.perf_counter() - self._start
-        self.progress["epochs_done"] = epoch + 1
-        self.progress["history"].append(
-            {k: float(v) for k, v in (logs or {}).items()}
-        )
-        with atomic_path(self.directory / CHECKPOINT_FILE) as tmp:
-            self.model.save(tmp)
-        write_json(self.directory / PROGRESS_FILE, self.progress)
-
-
-def default_checkpoint_dir(name):
-    base = os.environ.get("HADAMARD_ZOO_CHECKPOINTS")
-    if base is None:
-        base = pathlib.Path(keras_home()) / "hadamard_zoo" / "checkpoints"
-    return pathlib.Path(base) / name
-
-
-def default_output_dir(recipe):
-    """Shipped recipes go to `presets/`; baselines to `benchmarks/runs/`."""
-    if recipe.ship:
-        return presets.presets_root() / recipe.name
-    return REPO_ROOT / "benchmarks" / "runs" / recipe.name
-
-
-def _load_progress(directory, run_key):
-    try:
-        progress = json.loads((directory / PROGRESS_FILE).read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
-        return None
-    if progress.get("run_key") != run_key:
-        return None
-    if not (directory / CHECKPOINT_FILE).exists():
-        return None
-    return progress
+# A module attribute, so tests can interrupt a run after an epoch.
+_Checkpoint = runs.EpochCheckpoint
 
 
 def _labels_for(recipe, labels):
@@ -218,9 +143,9 @@ def train(
     recipe = get_recipe(name)
     if epochs is not None:
         recipe = dataclasses.replace(recipe, epochs=int(epochs))
-    output_dir = pathlib.Path(output_dir or default_output_dir(recipe))
+    output_dir = pathlib.Path(output_dir or runs.default_output_dir(recipe))
     checkpoint_dir = pathlib.Path(
-        checkpoint_dir or default_checkpoint_dir(recipe.name)
+        checkpoint_dir or runs.default_checkpoint_dir(recipe.name)
     )
     if data_parallel:
         _enable_data_parallel()
@@ -240,12 +165,8 @@ def train(
     )
     steps = len(train_batches) * recipe.epochs
 
-    run_key = json.dumps(
-        {"recipe": recipe.to_dict(), "examples": len(train_images)},
-        sort_keys=True,
-        default=list,
-    )
-    progress = _load_progress(checkpoint_dir, run_key) if resume else None
+    key = runs.run_key(recipe, len(train_images))
+    progress = runs.load_progress(checkpoint_dir, key) if resume else None
     keras.utils.set_random_seed(recipe.seed)
     classifier = build_classifier(recipe)
     if progress is not None:
@@ -253,14 +174,9 @@ def train(
             f"Resuming {recipe.name} after epoch {progress['epochs_done']} "
             f"from {checkpoint_dir}"
         )
-        model = keras.saving.load_model(checkpoint_dir / CHECKPOINT_FILE)
+        model = keras.saving.load_model(checkpoint_dir / runs.CHECKPOINT_FILE)
     else:
-        progress = {
-            "run_key": run_key,
-            "epochs_done": 0,
-            "train_seconds": 0.0,
-            "history": [],
-        }
+        progress = runs.new_progress(key)
         # keras-hub's Task.fit routes data through tf.data; a plain model
         # over the same layers trains the classifier's weights from the
         # (already scaled) batches on any backend.
@@ -287,9 +203,14 @@ def train(
     )
     results = model.evaluate(test_batches, return_dict=True, verbose=0)
     classifier.set_weights(model.get_weights())
-    metrics = _metrics(recipe, classifier, results, progress, len(test_images))
-    metrics["command"] = _command(
-        name, epochs, max_train_examples, data_parallel
+    metrics = runs.run_record(
+        recipe, classifier, results, progress, "test", len(test_images)
+    )
+    metrics["command"] = runs.train_command(
+        name,
+        epochs,
+        max_train_examples,
+        ["--data-parallel"] if data_parallel else [],
     )
     with atomic_directory(output_dir) as tmp:
         classifier.save_to_preset(str(tmp))
@@ -311,38 +232,3 @@ def _enable_data_parallel():
     keras.distribution.set_distribution(
         keras.distribution.DataParallel(devices=devices)
     )
-
-
-def _metrics(recipe, classifier, results, progress, test_examples):
-    return {
-        "preset": recipe.name,
-        "description": recipe.description,
-        "dataset": recipe.dataset,
-        "split": "test",
-        "examples": int(test_examples),
-        "metric": "accuracy",
-        "value": round(float(results["accuracy"]), 4),
-        "loss": round(float(results["loss"]), 4),
-        "parameters": int(classifier.count_params()),
-        "epochs": recipe.epochs,
-        "train_seconds": round(progress["train_seconds"], 1),
-        "history": progress["history"],
-        "baseline_of": recipe.baseline_of,
-        "recipe": recipe.to_dict(),
-        "date": datetime.date.today().isoformat(),
-        "backend": keras.backend.backend(),
-        "keras_version": keras.__version__,
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores",
-    }
-
-
-def _command(name, epochs, max_train_examples, data_parallel):
-    words = ["hadamard-zoo", "train", name]
-    if epochs is not None:
-        words += ["--epochs", str(epochs)]
-    if max_train_examples:
-        words += ["--max-train-examples", str(max_train_examples)]
-    if data_parallel:
-        words.append("--data-parallel")
-    command = shlex.join(words)
-    return f"KERAS_BACKEND={keras.backend.backend()} {command}"
