@@ -5,12 +5,13 @@ run resumed at epoch `e` sees exactly the batches an uninterrupted run would
 have seen, whatever the backend.
 """
 
-import keras
 import numpy as np
 
+from hadamard_zoo.training.array_batches import ArrayBatches
 
-class ImageBatches(keras.utils.PyDataset):
-    """Batches of `(images, labels)` for `model.fit`.
+
+class ImageBatches(ArrayBatches):
+    """Batches of `(images, labels)` for `model.fit`, augmented.
 
     Args:
         images: float32 array `(N, H, W, C)`, already scaled.
@@ -37,47 +38,23 @@ class ImageBatches(keras.utils.PyDataset):
         shuffle=True,
         epoch=0,
     ):
-        super().__init__()
-        self.images = images
-        self.labels = labels
-        self.batch_size = batch_size
-        self.seed = seed
+        super().__init__(
+            images, labels, batch_size, seed=seed, shuffle=shuffle, epoch=epoch
+        )
         self.shift = shift
         self.flip = flip
-        self.shuffle = shuffle
-        self.epoch = epoch
-        self._order = None
 
-    def __len__(self):
-        return -(-len(self.images) // self.batch_size)
-
-    def _epoch_order(self):
-        if self._order is None:
-            if self.shuffle:
-                rng = np.random.default_rng([self.seed, self.epoch])
-                self._order = rng.permutation(len(self.images))
-            else:
-                self._order = np.arange(len(self.images))
-        return self._order
+    @property
+    def images(self):
+        return self.features
 
     def __getitem__(self, index):
-        order = self._epoch_order()
-        rows = order[index * self.batch_size : (index + 1) * self.batch_size]
-        images = self.images[rows]
+        rows = self.batch_rows(index)
+        images = self.features[rows]
         if self.shuffle and (self.shift or self.flip):
             rng = np.random.default_rng([self.seed, self.epoch, index, 1])
             images = augment(images, rng, self.shift, self.flip)
         return images, self.labels[rows]
-
-    def set_epoch(self, epoch):
-        """Selects the order and augmentation of epoch `epoch`.
-
-        Called by the training loop at the start of every epoch (Keras may
-        call `on_epoch_end` more than once per epoch, so the epoch is set
-        explicitly rather than counted).
-        """
-        self.epoch = epoch
-        self._order = None
 
 
 def augment(images, rng, shift, flip):

@@ -65,3 +65,20 @@ def test_flip_mirrors_left_and_right():
     unchanged = [np.array_equal(f, image[0]) for f in flipped]
     assert any(mirrored) and any(unchanged)
     assert all(m or u for m, u in zip(mirrored, unchanged, strict=True))
+
+
+def test_array_batches_serve_dicts_in_the_same_order_as_labels():
+    from hadamard_zoo.training.array_batches import ArrayBatches
+
+    ids = np.arange(10)[:, None] * np.ones((1, 3), "int32")
+    batches = ArrayBatches({"ids": ids, "mask": ids > 4}, np.arange(10), 4)
+    batches.set_epoch(1)
+    seen = []
+    for index in range(len(batches)):
+        features, labels = batches[index]
+        np.testing.assert_array_equal(features["ids"][:, 0], labels)
+        np.testing.assert_array_equal(features["mask"][:, 0], labels > 4)
+        seen += list(labels)
+    assert sorted(seen) == list(range(10)) and seen != list(range(10))
+    batches.set_epoch(1)
+    np.testing.assert_array_equal(batches[0][1], seen[:4])
