@@ -1,11 +1,29 @@
 """Recipes that reproduce the presets, and the code that runs them.
 
 Backend-specific gradient code, when a family needs it (GAN, KGE), lives in
-one small file per backend here (DESIGN.md §3); image classification needs
-none: it is plain `model.fit`.
+one small file per backend here (DESIGN.md §3); image and text
+classification need none: they are plain `model.fit`.
 """
 
-from hadamard_zoo.training.image_classification import train
 from hadamard_zoo.training.recipes import RECIPES
 from hadamard_zoo.training.recipes import ImageClassificationRecipe
+from hadamard_zoo.training.recipes import TextClassificationRecipe
 from hadamard_zoo.training.recipes import get_recipe
+
+
+def train(name, **kwargs):
+    """Trains recipe `name` into its preset directory; returns its metrics.
+
+    Dispatches on the recipe's kind: see
+    `hadamard_zoo.training.image_classification.train` and
+    `hadamard_zoo.training.text_classification.train` for the arguments
+    (`output_dir`, `checkpoint_dir`, `epochs`, `max_train_examples`,
+    `resume`, `data_parallel`, `data_dir`, `verbose`).
+    """
+    from hadamard_zoo.training import image_classification
+    from hadamard_zoo.training import text_classification
+
+    recipe = get_recipe(name)
+    if isinstance(recipe, TextClassificationRecipe):
+        return text_classification.train(name, **kwargs)
+    return image_classification.train(name, **kwargs)

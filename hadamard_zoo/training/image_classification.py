@@ -223,12 +223,4 @@ def train(
 
 
 def _enable_data_parallel():
-    if keras.backend.backend() != "jax":
-        raise ValueError(
-            "`data_parallel=True` needs the JAX backend (keras.distribution "
-            f"is JAX-only). Current backend: {keras.backend.backend()}."
-        )
-    devices = keras.distribution.list_devices()
-    keras.distribution.set_distribution(
-        keras.distribution.DataParallel(devices=devices)
-    )
+    runs.enable_data_parallel()

@@ -1,10 +1,11 @@
-"""The recipes that reproduce each image-classification preset.
+"""The recipes that reproduce each preset.
 
 A recipe is everything `hadamard-zoo train NAME` needs: the dataset, the
-backbone configuration, the input scaling, the optimizer and schedule, the
-augmentation and the seed. Recipes whose `ship` is true produce a preset
-under `presets/`; the others are the baselines the README compares against,
-trained by exactly the same code so that the comparison is one flag apart.
+backbone configuration, the input scaling or tokenization, the optimizer
+and schedule, the augmentation and the seed. Recipes whose `ship` is true
+produce a preset under `presets/`; the others are the baselines the README
+compares against, trained by exactly the same code so that the comparison
+is one flag apart.
 """
 
 import dataclasses
@@ -54,6 +55,56 @@ class ImageClassificationRecipe:
     ship: bool = True
     baseline_of: str = None
     family: str = "pinet"
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass(frozen=True)
+class TextClassificationRecipe:
+    """How one text classifier is trained.
+
+    Attributes:
+        name: preset name (`<family>_<variant>_<dataset>`).
+        description: one line for `hadamard-zoo list`.
+        dataset: `"sst2"` (trained on `train`, measured on `dev`).
+        backbone: keyword arguments of the family's backbone, except the
+            vocabulary size and sequence length, which the recipe sets.
+        vocabulary_size: the largest vocabulary (special tokens included),
+            built from the training sentences.
+        min_count: the fewest training occurrences a word needs to get
+            its own id (rarer words share `[UNK]`).
+        sequence_length: tokens per example (longer ones are truncated).
+        epochs, batch_size: the training length.
+        optimizer: `"adamw"`, `"adam"` or `"sgd"` (momentum 0.9).
+        learning_rate: the initial learning rate.
+        schedule: `"constant"` or `"cosine"` (decay to 0 over training).
+        weight_decay: decoupled weight decay of the optimizer, or 0.
+        dropout: dropout before the classification layer.
+        seed: the seed of initialisation and shuffling.
+        ship: whether the result is a bundled preset (else a baseline).
+        baseline_of: for a baseline, the preset it is compared with.
+        family: the model family (`hadamard_zoo.models.<family>`).
+    """
+
+    name: str
+    description: str
+    dataset: str
+    backbone: dict
+    vocabulary_size: int = 20000
+    min_count: int = 2
+    sequence_length: int = 64
+    epochs: int = 3
+    batch_size: int = 64
+    optimizer: str = "adamw"
+    learning_rate: float = 1e-3
+    schedule: str = "cosine"
+    weight_decay: float = 0.01
+    dropout: float = 0.1
+    seed: int = 0
+    ship: bool = True
+    baseline_of: str = None
+    family: str = "polysa_transformer"
 
     def to_dict(self):
         return dataclasses.asdict(self)
@@ -173,7 +224,38 @@ def _recipes():
             **_PRODPOLY_FASHION_TRAINING,
         )
     )
+    recipes += _text_recipes()
     return {recipe.name: recipe for recipe in recipes}
+
+
+# A small pre-norm transformer: Poly-SA token mixing, or multi-head
+# attention for the baseline, everything else identical.
+_SST2_TRANSFORMER = dict(
+    num_layers=2,
+    hidden_dim=128,
+    intermediate_dim=256,
+    num_heads=4,
+    dropout=0.1,
+)
+
+
+def _text_recipes():
+    return [
+        TextClassificationRecipe(
+            name="polysa_transformer_sst2",
+            description="Poly-SA transformer (2 x 128) sentiment classifier",
+            dataset="sst2",
+            backbone={**_SST2_TRANSFORMER, "mixer": "poly_sa"},
+        ),
+        TextClassificationRecipe(
+            name="baseline_mha_transformer_sst2",
+            description="the same transformer with multi-head attention",
+            dataset="sst2",
+            backbone={**_SST2_TRANSFORMER, "mixer": "attention"},
+            ship=False,
+            baseline_of="polysa_transformer_sst2",
+        ),
+    ]
 
 
 RECIPES = _recipes()

@@ -162,3 +162,16 @@ def train_command(name, epochs=None, max_train_examples=None, flags=()):
     words += list(flags)
     command = shlex.join(words)
     return f"KERAS_BACKEND={keras.backend.backend()} {command}"
+
+
+def enable_data_parallel():
+    """Shards every batch over all local devices (JAX only)."""
+    if keras.backend.backend() != "jax":
+        raise ValueError(
+            "`data_parallel=True` needs the JAX backend (keras.distribution "
+            f"is JAX-only). Current backend: {keras.backend.backend()}."
+        )
+    devices = keras.distribution.list_devices()
+    keras.distribution.set_distribution(
+        keras.distribution.DataParallel(devices=devices)
+    )
