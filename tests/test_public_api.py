@@ -74,5 +74,15 @@ def test_expected_layers_present():
         "DropConnectDense",
         "WeightMask",
         "CausalLinearAttention",
+        "PolySA",
+        "PolyNL",
+        "GatedAttentionUnit",
+        "MixedChunkAttention",
+        "OffsetScale",
+        "PolyMlp",
+        "PolyBlock",
+        "SpatialShift",
+        "StarBlock",
+        "SpatialGatingUnit",
     }
     assert expected <= set(LAYER_CLASSES)

@@ -8,8 +8,21 @@
 - `modulation`: gates and masks (GLU family, highway, FiLM, AdaIN, SPADE,
   soft mask blending, causal linear attention, partial and gated
   convolutions, DropConnect, weight masks and magnitude pruning).
+- `efficient`: Hadamard products in place of matrix products (Poly-SA,
+  Poly-NL, gated attention units, mixed chunk attention, MONet's Mu-layer
+  and block, StarNet's block, gMLP's spatial gating unit).
 """
 
+from hadamard_zoo.layers.efficient import GatedAttentionUnit
+from hadamard_zoo.layers.efficient import MixedChunkAttention
+from hadamard_zoo.layers.efficient import OffsetScale
+from hadamard_zoo.layers.efficient import PolyBlock
+from hadamard_zoo.layers.efficient import PolyMlp
+from hadamard_zoo.layers.efficient import PolyNL
+from hadamard_zoo.layers.efficient import PolySA
+from hadamard_zoo.layers.efficient import SpatialGatingUnit
+from hadamard_zoo.layers.efficient import SpatialShift
+from hadamard_zoo.layers.efficient import StarBlock
 from hadamard_zoo.layers.fusion import CompactBilinearPooling
 from hadamard_zoo.layers.fusion import HadamardFusion
 from hadamard_zoo.layers.fusion import MultivariatePolynomial
