@@ -17,7 +17,11 @@ _presets.register_with_keras_hub()
 
 
 def load_classifier(preset, **kwargs):
-    """Loads an image classifier preset (bundled name, directory or handle).
+    """Loads a classifier preset (bundled name, directory or handle).
+
+    The task class comes from the preset (`task.json`): a
+    `PiNetImageClassifier` for `pinet_ccp_mnist`, a `PolySATextClassifier`
+    for `polysa_transformer_sst2`, and so on.
 
     Unlike a bare `from_preset`, a preset whose weights file is truncated or
     corrupted raises a `ValueError` naming the file, and no half-loaded
@@ -26,13 +30,12 @@ def load_classifier(preset, **kwargs):
     Args:
         preset: a bundled preset name (see `list_presets()`), a preset
             directory, or an `hf://` / `kaggle://` handle.
-        **kwargs: passed to `keras_hub.models.ImageClassifier.from_preset`.
+        **kwargs: passed to the task class's `from_preset`.
     """
-    import keras_hub
-
     location = _presets.resolve(preset)
     try:
-        return keras_hub.models.ImageClassifier.from_preset(location, **kwargs)
+        task_cls = _presets.task_class(location)
+        return task_cls.from_preset(location, **kwargs)
     except (OSError, KeyError, RuntimeError) as error:
         raise ValueError(
             f"Could not load preset {preset!r} from {location}: its files are "

@@ -23,6 +23,7 @@ import keras
 
 PRESET_CONFIG_FILE = "config.json"
 METRICS_FILE = "metrics.json"
+TASK_CONFIG_FILE = "task.json"
 
 
 def presets_root():
@@ -177,6 +178,31 @@ def register_with_keras_hub():
         register_presets({name: entry}, backbone_cls)
         registered.append(name)
     return registered
+
+
+def task_class(preset):
+    """The keras-hub `Task` subclass a preset was saved from (`task.json`).
+
+    Args:
+        preset: a bundled name, a preset directory or a handle.
+
+    Raises:
+        ValueError: the preset has no task (a backbone-only preset) or names
+            a class that is not registered with Keras.
+    """
+    from keras_hub.src.utils.preset_utils import check_config_class
+    from keras_hub.src.utils.preset_utils import load_json
+
+    location = resolve(preset)
+    try:
+        config = load_json(location, TASK_CONFIG_FILE)
+    except FileNotFoundError as error:
+        raise ValueError(
+            f"Preset {preset!r} ({location}) has no {TASK_CONFIG_FILE}: it "
+            "holds a backbone only; load it with the backbone class's "
+            "`from_preset`."
+        ) from error
+    return check_config_class(config)
 
 
 class PresetNameMixin:
