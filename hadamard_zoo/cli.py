@@ -76,34 +76,44 @@ def class_names(dataset):
     names = {
         "mnist": datasets.MNIST_CLASS_NAMES,
         "fashion_mnist": datasets.FASHION_MNIST_CLASS_NAMES,
+        "sst2": datasets.SST2_CLASS_NAMES,
     }
     return names.get(dataset)
 
 
-def predict_top_k(classifier, image, k):
-    """`[(class_index, probability), ...]` of one `(H, W, C)` image."""
+def predict_top_k(classifier, example, k):
+    """`[(class_index, probability), ...]` of one example.
+
+    The example is an `(H, W, C)` image, or a str for a text classifier.
+    """
     import keras
     import numpy as np
 
-    logits = classifier.predict(image[None], verbose=0)
+    batch = [example] if isinstance(example, str) else example[None]
+    logits = classifier.predict(batch, verbose=0)
     probabilities = keras.ops.convert_to_numpy(keras.ops.softmax(logits))[0]
     top = np.argsort(-probabilities)[:k]
     return [(int(i), float(probabilities[i])) for i in top]
 
 
 def _predict(args):
+    import keras_hub
+
     import hadamard_zoo
     from hadamard_zoo import presets
 
     classifier = hadamard_zoo.load_classifier(args.name)
     dataset = presets.preset_info(args.name)["metrics"].get("dataset")
     names = class_names(dataset)
-    for path in args.images:
-        top = predict_top_k(classifier, read_image(path), args.top_k)
+    # A text classifier's inputs are the sentences themselves.
+    is_text = isinstance(classifier, keras_hub.models.TextClassifier)
+    for item in args.images:
+        example = item if is_text else read_image(item)
+        top = predict_top_k(classifier, example, args.top_k)
         shown = ", ".join(
             f"{names[i] if names else i} ({p:.3f})" for i, p in top
         )
-        print(f"{path}: {shown}")
+        print(f"{item}: {shown}")
     return 0
 
 
@@ -152,10 +162,17 @@ def build_parser():
     info.set_defaults(handler=_info)
 
     predict = commands.add_parser(
-        "predict", help="classify images (PNG, JPEG or NPY) with a preset"
+        "predict",
+        help="classify images (PNG, JPEG or NPY), or sentences for a text "
+        "preset, with a preset",
     )
     predict.add_argument("name")
-    predict.add_argument("images", nargs="+")
+    predict.add_argument(
+        "images",
+        nargs="+",
+        metavar="INPUT",
+        help="image files, or the sentences themselves for a text preset",
+    )
     predict.add_argument("--top-k", type=int, default=3)
     predict.set_defaults(handler=_predict)
 

@@ -1,8 +1,8 @@
 """The `hadamard-zoo demo` command: bundled presets, then a polynomial fit.
 
 `run_presets()` loads every bundled preset by name and classifies the few
-test images shipped in `hadamard_zoo/samples`, printing each prediction next
-to the true label.
+test images (or sentences) shipped in `hadamard_zoo/samples`, printing each
+prediction next to the true label.
 
 `run()`: CCP and NCP polynomial networks and a ReLU MLP of about the same
 parameter count are fitted to two synthetic regression targets on this machine:
@@ -95,7 +95,7 @@ def _fit(kind, data, learning_rate, epochs, seed):
 
 
 def run_presets(print_fn=print):
-    """Classifies the bundled sample images with every bundled preset.
+    """Classifies the bundled samples with every bundled preset.
 
     Returns `{preset: accuracy on the samples}`.
     """
@@ -109,9 +109,11 @@ def run_presets(print_fn=print):
         dataset = presets.preset_info(name)["metrics"].get("dataset")
         if dataset not in samples.DATASETS:
             continue
-        images, labels = samples.load_samples(dataset)
+        inputs, labels = samples.load_samples(dataset)
+        if not isinstance(inputs, list):
+            inputs = inputs[..., None]  # grayscale images: one channel
         classifier = hadamard_zoo.load_classifier(name)
-        logits = classifier.predict(images[..., None], verbose=0)
+        logits = classifier.predict(inputs, verbose=0)
         predicted = np.argmax(keras.ops.convert_to_numpy(logits), axis=-1)
         names = cli.class_names(dataset)
         pairs = ", ".join(

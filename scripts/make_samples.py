@@ -1,4 +1,7 @@
-"""Writes hadamard_zoo/samples/<dataset>.npz: the first 8 test images.
+"""Writes hadamard_zoo/samples/<dataset>.npz: the first 8 evaluation examples.
+
+Images come from each dataset's official test split; SST-2's sentences from
+its `dev` split (the test split has no labels).
 
 Usage: HADAMARD_ZOO_DATA=../shared/data .venv/bin/python scripts/make_samples.py
 """
@@ -22,3 +25,12 @@ for name, load in LOADERS.items():
         OUT / f"{name}.npz", images=images[:COUNT], labels=labels[:COUNT]
     )
     print(f"{name}: labels {labels[:COUNT].tolist()}")
+
+sentences, labels = datasets.load_sst2(split="dev")
+# A fixed-width unicode array: np.load reads it back without pickle.
+np.savez_compressed(
+    OUT / "sst2.npz",
+    sentences=np.array([s.strip() for s in sentences[:COUNT]]),
+    labels=labels[:COUNT],
+)
+print(f"sst2: labels {labels[:COUNT].tolist()}")
