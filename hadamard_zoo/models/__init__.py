@@ -3,10 +3,30 @@
 Importing this package registers every model class with Keras, so
 `keras_hub.models.ImageClassifier.from_preset(...)` resolves their names.
 
+- `monet`: MONet (Multilinear Operator Networks) image classifiers.
 - `pinet`: Π-Nets (CCP, NCP, product of polynomials) image classifiers.
+- `polysa_transformer`: transformers whose token mixer is Poly-SA (or,
+  one flag apart, multi-head attention): text and patch-image classifiers.
 """
 
+from hadamard_zoo.models.monet import MONET_VARIANTS
+from hadamard_zoo.models.monet import MONetBackbone
+from hadamard_zoo.models.monet import MONetImageClassifier
+from hadamard_zoo.models.monet import MONetImageClassifierPreprocessor
+from hadamard_zoo.models.monet import MONetImageConverter
 from hadamard_zoo.models.pinet import PiNetBackbone
 from hadamard_zoo.models.pinet import PiNetImageClassifier
 from hadamard_zoo.models.pinet import PiNetImageClassifierPreprocessor
 from hadamard_zoo.models.pinet import PiNetImageConverter
+from hadamard_zoo.models.polysa_transformer import PolySAImageBackbone
+from hadamard_zoo.models.polysa_transformer import PolySAImageClassifier
+from hadamard_zoo.models.polysa_transformer import (
+    PolySAImageClassifierPreprocessor,
+)
+from hadamard_zoo.models.polysa_transformer import PolySAImageConverter
+from hadamard_zoo.models.polysa_transformer import PolySATextClassifier
+from hadamard_zoo.models.polysa_transformer import (
+    PolySATextClassifierPreprocessor,
+)
+from hadamard_zoo.models.polysa_transformer import PolySATokenizer
+from hadamard_zoo.models.polysa_transformer import PolySATransformerBackbone

@@ -22,7 +22,7 @@ class ImageClassificationRecipe:
         backbone: keyword arguments of the family's backbone.
         scale, offset: pixel scaling `x * scale + offset` of uint8 images.
         epochs, batch_size: the training length.
-        optimizer: `"sgd"` (momentum 0.9) or `"adam"`.
+        optimizer: `"sgd"` (momentum 0.9), `"adam"` or `"adamw"`.
         learning_rate: the initial learning rate.
         schedule: `"constant"` or `"cosine"` (decay to 0 over training).
         weight_decay: decoupled weight decay of the optimizer, or 0.
@@ -224,8 +224,41 @@ def _recipes():
             **_PRODPOLY_FASHION_TRAINING,
         )
     )
+    recipes += _monet_recipes()
     recipes += _text_recipes()
     return {recipe.name: recipe for recipe in recipes}
+
+
+# MONet's DeiT-style recipe (AdamW, cosine, label smoothing), shortened
+# for a CPU: 15 epochs of the tiny variant, shifts (and flips for
+# Fashion-MNIST) as the only augmentation.
+_MONET_TRAINING = dict(
+    epochs=15,
+    batch_size=128,
+    optimizer="adamw",
+    learning_rate=2e-3,
+    schedule="cosine",
+    weight_decay=0.05,
+    label_smoothing=0.1,
+    shift=2,
+)
+
+
+def _monet_recipes():
+    from hadamard_zoo.models.monet import MONET_VARIANTS
+
+    return [
+        ImageClassificationRecipe(
+            name=f"monet_tiny_{dataset}",
+            description="MONet-tiny (Mu-layers, no activations)",
+            dataset=dataset,
+            backbone=dict(MONET_VARIANTS["monet_tiny"]),
+            flip=dataset == "fashion_mnist",
+            family="monet",
+            **_MONET_TRAINING,
+        )
+        for dataset in ("mnist", "fashion_mnist")
+    ]
 
 
 # A small pre-norm transformer: Poly-SA token mixing, or multi-head

@@ -116,7 +116,7 @@ class PiNetImageConverter(PresetNameMixin, ImageConverter):
         channels_first = self.data_format == "channels_first"
         if len(shape) not in (3, 4):
             raise ValueError(
-                "PiNetImageConverter expects images of rank 3 or 4. "
+                f"{type(self).__name__} expects images of rank 3 or 4. "
                 f"Received images with shape {shape}."
             )
         count = shape[-3] if channels_first else shape[-1]
@@ -124,7 +124,7 @@ class PiNetImageConverter(PresetNameMixin, ImageConverter):
             return images
         if count not in (1, 3):
             raise ValueError(
-                f"PiNetImageConverter (channels={self.channels}) converts "
+                f"{type(self).__name__} (channels={self.channels}) converts "
                 "images with 1 or 3 channels. Received images with shape "
                 f"{shape} ({count} channels)."
             )
