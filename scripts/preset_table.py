@@ -36,7 +36,7 @@ def _size(name):
 def table():
     runs = _runs()
     rows = [
-        "| preset / baseline | dataset | params | test accuracy "
+        "| preset / baseline | dataset | params | accuracy (split) "
         "| training time | size |",
         "|---|---|---:|---:|---:|---:|",
     ]
@@ -54,7 +54,8 @@ def table():
             minutes = m["train_seconds"] / 60
             rows.append(
                 f"| {label} | {m['dataset']} | {m['parameters']:,} "
-                f"| {m['value'] * 100:.2f}% | {minutes:.1f} min "
+                f"| {m['value'] * 100:.2f}% ({m.get('split', 'test')}) "
+                f"| {minutes:.1f} min "
                 f"| {_size(m['preset'])} |"
             )
     return "\n".join(rows)
