@@ -7,7 +7,7 @@ from subprocess_utils import run_python
 
 SAVE = """
 from hadamard_zoo.training import train
-train("pinet_ccp_mnist", output_dir={out!r}, checkpoint_dir={ckpt!r},
+train({recipe!r}, output_dir={out!r}, checkpoint_dir={ckpt!r},
       epochs=1, max_train_examples=256, verbose=0)
 """
 
@@ -15,26 +15,38 @@ PREDICT = """
 import numpy as np
 import hadamard_zoo
 from hadamard_zoo import samples
-images, _ = samples.load_samples("mnist")
+inputs, _ = samples.load_samples({dataset!r})
+if not isinstance(inputs, list):
+    inputs = inputs[..., None]
 for saved_on in {backends!r}:
     model = hadamard_zoo.load_classifier({root!r} + "/" + saved_on)
-    logits = np.asarray(model.predict(images[..., None], verbose=0))
+    logits = np.asarray(model.predict(inputs, verbose=0))
     np.save({root!r} + f"/{{saved_on}}_loaded_on_{backend}.npy", logits)
 """
 
 
 @pytest.mark.large
-def test_presets_move_between_backends(tmp_path):
+@pytest.mark.parametrize(
+    "recipe, dataset, classes",
+    [
+        ("pinet_ccp_mnist", "mnist", 10),
+        # A text preset carries its vocabulary as an asset.
+        ("polysa_transformer_sst2", "sst2", 2),
+    ],
+)
+def test_presets_move_between_backends(tmp_path, recipe, dataset, classes):
     root = str(tmp_path)
     for backend in BACKENDS:
         out, ckpt = f"{root}/{backend}", f"{root}/ckpt_{backend}"
-        run_python(SAVE.format(out=out, ckpt=ckpt), backend)
+        run_python(SAVE.format(recipe=recipe, out=out, ckpt=ckpt), backend)
     for backend in BACKENDS:
-        code = PREDICT.format(backends=BACKENDS, root=root, backend=backend)
+        code = PREDICT.format(
+            backends=BACKENDS, root=root, backend=backend, dataset=dataset
+        )
         run_python(code, backend)
     for saved_on in BACKENDS:
         own = np.load(f"{root}/{saved_on}_loaded_on_{saved_on}.npy")
-        assert own.shape == (8, 10)
+        assert own.shape == (8, classes)
         for loaded_on in BACKENDS:
             other = np.load(f"{root}/{saved_on}_loaded_on_{loaded_on}.npy")
             np.testing.assert_allclose(

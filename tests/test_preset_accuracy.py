@@ -1,8 +1,8 @@
-"""Every bundled preset reaches its recorded accuracy on the full test set.
+"""Every bundled preset reaches its recorded accuracy on its full split.
 
-The images go in raw (uint8, through the preset's own preprocessor), so this
-also checks that the preprocessor saved with the preset matches the scaling
-the recipe trained with.
+The images (sentences) go in raw: uint8 pixels (strings) through the
+preset's own preprocessor, so this also checks that the preprocessor saved
+with the preset matches the scaling (vocabulary) the recipe trained with.
 """
 
 import json
@@ -13,6 +13,8 @@ import pytest
 import hadamard_zoo
 from hadamard_zoo import presets
 from hadamard_zoo.training.image_classification import load_split
+from hadamard_zoo.training.text_classification import DATASETS as TEXT
+from hadamard_zoo.training.text_classification import load_text_split
 
 
 @pytest.mark.large
@@ -21,9 +23,13 @@ def test_bundled_preset_accuracy(name):
     metrics = json.loads(
         (presets.presets_root() / name / presets.METRICS_FILE).read_text()
     )
-    images, labels = load_split(metrics["dataset"], metrics["split"])
+    if metrics["dataset"] in TEXT:
+        inputs, labels = load_text_split(metrics["dataset"], metrics["split"])
+    else:
+        images, labels = load_split(metrics["dataset"], metrics["split"])
+        inputs = images[..., None]
     classifier = hadamard_zoo.load_classifier(name)
-    logits = classifier.predict(images[..., None], batch_size=500, verbose=0)
+    logits = classifier.predict(inputs, batch_size=500, verbose=0)
     accuracy = float(np.mean(np.argmax(logits, axis=-1) == labels))
     assert len(labels) == metrics["examples"]
     assert accuracy == pytest.approx(metrics["value"], abs=1e-3)

@@ -72,10 +72,13 @@ def test_installed_wheel_loads_bundled_presets_offline(tmp_path):
         assert pathlib.Path(presets.presets_root()).is_relative_to({site!r})
         names = [p["name"] for p in hadamard_zoo.list_presets()]
         assert sorted(names) == sorted({bundled!r}), names
-        images, labels = samples.load_samples("mnist")
         for name in names:
+            dataset = presets.preset_info(name)["metrics"]["dataset"]
+            inputs, labels = samples.load_samples(dataset)
+            if not isinstance(inputs, list):
+                inputs = inputs[..., None]
             model = hadamard_zoo.load_classifier(name)
-            print(name, model.predict(images[..., None], verbose=0).shape)
+            print(name, model.predict(inputs, verbose=0).shape)
     """
     out = run_python(
         code,
@@ -85,4 +88,4 @@ def test_installed_wheel_loads_bundled_presets_offline(tmp_path):
         env={"HF_HUB_OFFLINE": "1", "KAGGLE_OFFLINE": "1"},
     )
     for name in bundled:
-        assert f"{name} (8, 10)" in out
+        assert f"{name} (8, " in out
