@@ -8,6 +8,18 @@ import shutil
 import tempfile
 
 
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _normal_mode(path, directory):
+    # mkdtemp/mkstemp create private (0700/0600) entries; the result is a
+    # normal file or directory, readable as the user's umask allows.
+    os.chmod(path, (0o777 if directory else 0o666) & ~_umask())
+
+
 @contextlib.contextmanager
 def atomic_directory(target):
     """Yields a temporary directory that replaces `target` on success.
@@ -23,6 +35,7 @@ def atomic_directory(target):
     )
     try:
         yield tmp
+        _normal_mode(tmp, directory=True)
         old = None
         if target.exists():
             old = target.with_name(f".{target.name}.old")
@@ -46,6 +59,8 @@ def atomic_path(target):
     os.close(handle)
     try:
         yield pathlib.Path(name)
+        if os.path.exists(name):
+            _normal_mode(name, directory=False)
         os.replace(name, target)
     finally:
         if os.path.exists(name):
