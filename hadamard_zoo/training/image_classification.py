@@ -13,12 +13,9 @@ import pathlib
 import keras
 import numpy as np
 
-from hadamard_zoo import presets
 from hadamard_zoo.training import runs
 from hadamard_zoo.training.image_batches import ImageBatches
 from hadamard_zoo.training.recipes import get_recipe
-from hadamard_zoo.utils.atomic import atomic_directory
-from hadamard_zoo.utils.atomic import write_json
 
 NUM_CLASSES = 10
 IMAGE_SHAPE = (28, 28, 1)
@@ -166,34 +163,26 @@ def train(
     steps = len(train_batches) * recipe.epochs
 
     key = runs.run_key(recipe, len(train_images))
-    progress = runs.load_progress(checkpoint_dir, key) if resume else None
     keras.utils.set_random_seed(recipe.seed)
     classifier = build_classifier(recipe)
-    if progress is not None:
-        print(
-            f"Resuming {recipe.name} after epoch {progress['epochs_done']} "
-            f"from {checkpoint_dir}"
-        )
-        model = keras.saving.load_model(checkpoint_dir / runs.CHECKPOINT_FILE)
-    else:
-        progress = runs.new_progress(key)
-        # keras-hub's Task.fit routes data through tf.data; a plain model
-        # over the same layers trains the classifier's weights from the
-        # (already scaled) batches on any backend.
-        model = keras.Model(classifier.inputs, classifier.outputs)
-        _compile(model, recipe, steps)
-    checkpoint_dir.mkdir(parents=True, exist_ok=True)
-    if progress["epochs_done"] < recipe.epochs:
-        model.fit(
-            train_batches,
-            epochs=recipe.epochs,
-            initial_epoch=progress["epochs_done"],
-            # ImageBatches shuffles by (seed, epoch); Keras' own shuffling
-            # of batch indices would make a resumed run see other batches.
-            shuffle=False,
-            callbacks=[_Checkpoint(checkpoint_dir, train_batches, progress)],
-            verbose=verbose,
-        )
+    model, progress = runs.resume_or_compile(
+        classifier,
+        recipe,
+        checkpoint_dir,
+        key,
+        resume,
+        lambda model: _compile(model, recipe, steps),
+    )
+    runs.fit_remaining_epochs(
+        model,
+        train_batches,
+        recipe,
+        checkpoint_dir,
+        progress,
+        verbose,
+        # Looked up at call time, so tests can interrupt a run.
+        checkpoint_cls=_Checkpoint,
+    )
 
     test_batches = ImageBatches(
         scale_images(test_images, recipe),
@@ -212,9 +201,7 @@ def train(
         max_train_examples,
         ["--data-parallel"] if data_parallel else [],
     )
-    with atomic_directory(output_dir) as tmp:
-        classifier.save_to_preset(str(tmp))
-        write_json(tmp / presets.METRICS_FILE, metrics)
+    runs.write_preset(output_dir, classifier, metrics)
     print(
         f"{recipe.name}: test accuracy {metrics['value']:.4f} "
         f"({metrics['train_seconds']:.0f} s of training) -> {output_dir}"

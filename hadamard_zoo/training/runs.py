@@ -17,6 +17,7 @@ import time
 import keras
 
 from hadamard_zoo import presets
+from hadamard_zoo.utils.atomic import atomic_directory
 from hadamard_zoo.utils.atomic import atomic_path
 from hadamard_zoo.utils.atomic import write_json
 from hadamard_zoo.utils.paths import keras_home
@@ -175,3 +176,59 @@ def enable_data_parallel():
     keras.distribution.set_distribution(
         keras.distribution.DataParallel(devices=devices)
     )
+
+
+def resume_or_compile(classifier, recipe, checkpoint_dir, key, resume, compile):
+    """`(model, progress)`: the checkpointed run `key`, or a fresh one.
+
+    A fresh run trains a plain `keras.Model` over the classifier's layers
+    (keras-hub's `Task.fit` routes data through tf.data; the plain model
+    trains the same weights from the already preprocessed batches on any
+    backend), compiled by `compile(model)`.
+    """
+    checkpoint_dir = pathlib.Path(checkpoint_dir)
+    progress = load_progress(checkpoint_dir, key) if resume else None
+    if progress is not None:
+        print(
+            f"Resuming {recipe.name} after epoch {progress['epochs_done']} "
+            f"from {checkpoint_dir}"
+        )
+        return keras.saving.load_model(checkpoint_dir / CHECKPOINT_FILE), (
+            progress
+        )
+    model = keras.Model(classifier.inputs, classifier.outputs)
+    compile(model)
+    return model, new_progress(key)
+
+
+def fit_remaining_epochs(
+    model,
+    batches,
+    recipe,
+    checkpoint_dir,
+    progress,
+    verbose,
+    checkpoint_cls=EpochCheckpoint,
+):
+    """Trains the epochs `progress` has not done, checkpointing each."""
+    checkpoint_dir = pathlib.Path(checkpoint_dir)
+    checkpoint_dir.mkdir(parents=True, exist_ok=True)
+    if progress["epochs_done"] >= recipe.epochs:
+        return
+    model.fit(
+        batches,
+        epochs=recipe.epochs,
+        initial_epoch=progress["epochs_done"],
+        # The batches shuffle by (seed, epoch); Keras' own shuffling of
+        # batch indices would make a resumed run see other batches.
+        shuffle=False,
+        callbacks=[checkpoint_cls(checkpoint_dir, batches, progress)],
+        verbose=verbose,
+    )
+
+
+def write_preset(output_dir, classifier, metrics):
+    """Saves the classifier and its `metrics.json` as one atomic directory."""
+    with atomic_directory(output_dir) as tmp:
+        classifier.save_to_preset(str(tmp))
+        write_json(tmp / presets.METRICS_FILE, metrics)

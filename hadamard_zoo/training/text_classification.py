@@ -17,11 +17,8 @@ import pathlib
 import keras
 import numpy as np
 
-from hadamard_zoo import presets
 from hadamard_zoo.training import runs
 from hadamard_zoo.training.array_batches import ArrayBatches
-from hadamard_zoo.utils.atomic import atomic_directory
-from hadamard_zoo.utils.atomic import write_json
 
 # dataset -> (loader name in hadamard_zoo.datasets, train split,
 # evaluation split, number of classes).
@@ -158,35 +155,20 @@ def train(
     )
     steps = len(train_batches) * recipe.epochs
     key = runs.run_key(recipe, len(train_sentences))
-    progress = runs.load_progress(checkpoint_dir, key) if resume else None
-    if progress is not None:
-        print(
-            f"Resuming {recipe.name} after epoch {progress['epochs_done']} "
-            f"from {checkpoint_dir}"
-        )
-        model = keras.saving.load_model(checkpoint_dir / runs.CHECKPOINT_FILE)
-    else:
-        progress = runs.new_progress(key)
-        # A plain model over the classifier's layers trains its weights
-        # from the (already tokenized) arrays on any backend.
-        model = keras.Model(classifier.inputs, classifier.outputs)
+
+    def compile_model(model):
         model.compile(
             optimizer=runs.make_optimizer(recipe, steps),
             loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
             metrics=["accuracy"],
         )
-    checkpoint_dir.mkdir(parents=True, exist_ok=True)
-    if progress["epochs_done"] < recipe.epochs:
-        model.fit(
-            train_batches,
-            epochs=recipe.epochs,
-            initial_epoch=progress["epochs_done"],
-            shuffle=False,
-            callbacks=[
-                runs.EpochCheckpoint(checkpoint_dir, train_batches, progress)
-            ],
-            verbose=verbose,
-        )
+
+    model, progress = runs.resume_or_compile(
+        classifier, recipe, checkpoint_dir, key, resume, compile_model
+    )
+    runs.fit_remaining_epochs(
+        model, train_batches, recipe, checkpoint_dir, progress, verbose
+    )
 
     eval_batches = ArrayBatches(
         tokenize(preprocessor, eval_sentences),
@@ -206,9 +188,7 @@ def train(
         max_train_examples,
         ["--data-parallel"] if data_parallel else [],
     )
-    with atomic_directory(output_dir) as tmp:
-        classifier.save_to_preset(str(tmp))
-        write_json(tmp / presets.METRICS_FILE, metrics)
+    runs.write_preset(output_dir, classifier, metrics)
     print(
         f"{recipe.name}: {eval_split} accuracy {metrics['value']:.4f} "
         f"({metrics['train_seconds']:.0f} s of training) -> {output_dir}"

@@ -76,14 +76,16 @@ def test_resumes_from_the_last_checkpoint(tmp_path, monkeypatch, capsys):
 
 
 def test_failure_leaves_no_partial_preset(tmp_path, monkeypatch):
-    write_json = image_classification.write_json
+    from hadamard_zoo.training import runs
+
+    write_json = runs.write_json
 
     def broken(path, data):
         if path.name == "metrics.json":  # the last file of the preset
             raise RuntimeError("disk full")
         write_json(path, data)
 
-    monkeypatch.setattr(image_classification, "write_json", broken)
+    monkeypatch.setattr(runs, "write_json", broken)
     with pytest.raises(RuntimeError, match="disk full"):
         _train(tmp_path, epochs=1, resume=False)
     out = tmp_path / "out"
