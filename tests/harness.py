@@ -296,6 +296,12 @@ def check_saving(case, tmp_path):
     expected = to_numpy(model(case.pack(inputs)))
     actual = to_numpy(restored(case.pack(inputs)))
     assert_outputs_close(actual, expected, 1e-6, 1e-6, ".keras reload differs")
+    # predict() runs the compiled graph (jax.jit, tf.function): compilers
+    # have fused ops into wrong results that eager calls never show.
+    compiled = to_numpy(restored.predict(case.pack(inputs), verbose=0))
+    assert_outputs_close(
+        compiled, outputs, case.atol, case.rtol, "compiled predict() differs"
+    )
 
 
 def check_training(case, tmp_path):

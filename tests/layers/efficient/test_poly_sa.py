@@ -336,3 +336,28 @@ def test_unknown_sequence_length(causal):
             atol=1e-5,
             rtol=1e-5,
         )
+
+
+@pytest.mark.parametrize("use_bias", [False, True])
+def test_compiled_batch_of_wide_sequences(use_bias):
+    # jaxlib 0.10.2's CPU compiler, given the pooled product written as
+    # sum(W_1 * (G W_2), axis=1) followed by `pooled * tokens`, returned
+    # wrong values for the second half of a batch of 8 at C = 128 (eager
+    # was right); predict() compiles on every backend.
+    batch, length, channels = 8, 64, 128
+    layer = PolySA(
+        use_bias=use_bias,
+        kernel_initializer=keras.initializers.RandomUniform(-0.1, 0.1, 0),
+        bias_initializer=keras.initializers.RandomUniform(-0.5, 0.5, 0),
+        beta_initializer=1.0,
+    )
+    inp = keras.Input((length, channels))
+    mask = keras.Input((length,), dtype="bool")
+    model = keras.Model([inp, mask], layer(inp, mask=mask))
+    x = inputs((batch, length, channels))
+    counts = np.random.default_rng(3).integers(1, length + 1, size=batch)
+    m = np.arange(length)[None] < counts[:, None]
+    expected = poly_reference([x], layer_weights(layer), mask=m)
+    actual = model.predict([x, m], verbose=0, batch_size=batch)
+    scale = np.abs(expected).max(axis=(1, 2), keepdims=True)
+    np.testing.assert_array_less(np.abs(actual - expected) / scale, 1e-5)
