@@ -7,6 +7,7 @@ bundled preset with keras-hub, so `keras_hub.models.ImageClassifier
 
 from hadamard_zoo import adapters
 from hadamard_zoo import datasets
+from hadamard_zoo import evaluation
 from hadamard_zoo import layers
 from hadamard_zoo import models
 from hadamard_zoo import presets as _presets

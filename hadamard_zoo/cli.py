@@ -96,20 +96,74 @@ def predict_top_k(classifier, example, k):
     return [(int(i), float(probabilities[i])) for i in top]
 
 
+def answer_query(predictor, head=None, relation=None, tail=None, k=10):
+    """`[(entity name, score), ...]`: the best heads or tails of a query.
+
+    Exactly one of `head` (then tails are ranked) and `tail` (then heads
+    are) is given, with `relation`; names go through the preset's
+    vocabulary, which answers unknown ones with the closest names.
+    """
+    if relation is None or (head is None) == (tail is None):
+        raise ValueError(
+            "A link-prediction query needs --relation and exactly one of "
+            "--head (to rank tails) or --tail (to rank heads). Received: "
+            f"head={head!r}, relation={relation!r}, tail={tail!r}."
+        )
+    import numpy as np
+
+    vocabulary = predictor.preprocessor.tokenizer
+    known, side = (head, "tail") if tail is None else (tail, "head")
+    ids, scores = predictor.predict_top_k(
+        np.array([vocabulary.entity_id(known)]),
+        np.array([vocabulary.relation_id(relation)]),
+        side,
+        k=k,
+    )
+    return [
+        (vocabulary.entity_name(i), float(v))
+        for i, v in zip(ids[0], scores[0], strict=True)
+    ]
+
+
+def _predict_link(predictor, args):
+    if args.images:
+        raise ValueError(
+            f"{args.name} is a link-prediction preset: it takes --head / "
+            "--tail and --relation names, not input files."
+        )
+    answers = answer_query(
+        predictor, args.head, args.relation, args.tail, args.top_k or 10
+    )
+    query = (
+        f"({args.head}, {args.relation}, ?)"
+        if args.tail is None
+        else f"(?, {args.relation}, {args.tail})"
+    )
+    print(f"{query}:")
+    for rank, (name, score) in enumerate(answers, 1):
+        print(f"  {rank:>3}. {name}  ({score:.3f})")
+    return 0
+
+
 def _predict(args):
     import keras_hub
 
     import hadamard_zoo
     from hadamard_zoo import presets
+    from hadamard_zoo.models.kge import KnowledgeGraphLinkPredictor
 
     classifier = hadamard_zoo.load_classifier(args.name)
+    if isinstance(classifier, KnowledgeGraphLinkPredictor):
+        return _predict_link(classifier, args)
+    if not args.images:
+        raise ValueError(f"{args.name} needs at least one INPUT to classify.")
     dataset = presets.preset_info(args.name)["metrics"].get("dataset")
     names = class_names(dataset)
     # A text classifier's inputs are the sentences themselves.
     is_text = isinstance(classifier, keras_hub.models.TextClassifier)
     for item in args.images:
         example = item if is_text else read_image(item)
-        top = predict_top_k(classifier, example, args.top_k)
+        top = predict_top_k(classifier, example, args.top_k or 3)
         shown = ", ".join(
             f"{names[i] if names else i} ({p:.3f})" for i, p in top
         )
@@ -164,16 +218,21 @@ def build_parser():
     predict = commands.add_parser(
         "predict",
         help="classify images (PNG, JPEG or NPY), or sentences for a text "
-        "preset, with a preset",
+        "preset, or answer a link-prediction query, with a preset",
     )
     predict.add_argument("name")
     predict.add_argument(
         "images",
-        nargs="+",
+        nargs="*",
         metavar="INPUT",
         help="image files, or the sentences themselves for a text preset",
     )
-    predict.add_argument("--top-k", type=int, default=3)
+    predict.add_argument(
+        "--top-k", "--top", type=int, default=None, help="answers to show"
+    )
+    predict.add_argument("--head", help="link prediction: the known head")
+    predict.add_argument("--relation", help="link prediction: the relation")
+    predict.add_argument("--tail", help="link prediction: the known tail")
     predict.set_defaults(handler=_predict)
 
     train = commands.add_parser(

@@ -10,6 +10,11 @@ cache when missing, and checks every file's sha256 digest. `fetch` and
 from hadamard_zoo.datasets.files import DatasetNotFoundError
 from hadamard_zoo.datasets.files import RemoteFile
 from hadamard_zoo.datasets.files import fetch
+from hadamard_zoo.datasets.knowledge_graph import KNOWLEDGE_GRAPHS
+from hadamard_zoo.datasets.knowledge_graph import KnowledgeGraph
+from hadamard_zoo.datasets.knowledge_graph import load_knowledge_graph
+from hadamard_zoo.datasets.knowledge_graph import read_knowledge_graph
+from hadamard_zoo.datasets.knowledge_graph import read_triples
 from hadamard_zoo.datasets.mnist import FASHION_MNIST_CLASS_NAMES
 from hadamard_zoo.datasets.mnist import MNIST_CLASS_NAMES
 from hadamard_zoo.datasets.mnist import load_fashion_mnist
@@ -23,14 +28,19 @@ from hadamard_zoo.datasets.vocabulary import split_words
 __all__ = [
     "DatasetNotFoundError",
     "FASHION_MNIST_CLASS_NAMES",
+    "KNOWLEDGE_GRAPHS",
+    "KnowledgeGraph",
     "MNIST_CLASS_NAMES",
     "RemoteFile",
     "SST2_CLASS_NAMES",
     "build_vocabulary",
     "fetch",
     "load_fashion_mnist",
+    "load_knowledge_graph",
     "load_mnist",
     "load_sst2",
+    "read_knowledge_graph",
     "read_sst2_tsv",
+    "read_triples",
     "split_words",
 ]

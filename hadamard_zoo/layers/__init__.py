@@ -4,7 +4,8 @@
   quadratic neurons, polynomial convolutions, product-of-polynomials blocks,
   squeeze-excitation).
 - `fusion`: multimodal fusion (Hadamard fusion, CoPE multivariate
-  polynomials, compact bilinear pooling, MUTAN, trilinear fusion).
+  polynomials, compact bilinear pooling, MUTAN, trilinear fusion) and
+  knowledge-graph triple scores (RotatE, TransE, DistMult, ComplEx).
 - `modulation`: gates and masks (GLU family, highway, FiLM, AdaIN, SPADE,
   soft mask blending, causal linear attention, partial and gated
   convolutions, DropConnect, weight masks and magnitude pruning).
@@ -24,9 +25,13 @@ from hadamard_zoo.layers.efficient import SpatialGatingUnit
 from hadamard_zoo.layers.efficient import SpatialShift
 from hadamard_zoo.layers.efficient import StarBlock
 from hadamard_zoo.layers.fusion import CompactBilinearPooling
+from hadamard_zoo.layers.fusion import ComplEx
+from hadamard_zoo.layers.fusion import DistMult
 from hadamard_zoo.layers.fusion import HadamardFusion
 from hadamard_zoo.layers.fusion import MultivariatePolynomial
 from hadamard_zoo.layers.fusion import MUTANFusion
+from hadamard_zoo.layers.fusion import RotatE
+from hadamard_zoo.layers.fusion import TransE
 from hadamard_zoo.layers.fusion import TrilinearFusion
 from hadamard_zoo.layers.high_order import CCP
 from hadamard_zoo.layers.high_order import NCP

@@ -3,12 +3,17 @@
 Importing this package registers every model class with Keras, so
 `keras_hub.models.ImageClassifier.from_preset(...)` resolves their names.
 
+- `kge`: knowledge-graph embeddings (RotatE and friends) for link
+  prediction.
 - `monet`: MONet (Multilinear Operator Networks) image classifiers.
 - `pinet`: Π-Nets (CCP, NCP, product of polynomials) image classifiers.
 - `polysa_transformer`: transformers whose token mixer is Poly-SA (or,
   one flag apart, multi-head attention): text and patch-image classifiers.
 """
 
+from hadamard_zoo.models.kge import KnowledgeGraphEmbeddingBackbone
+from hadamard_zoo.models.kge import KnowledgeGraphLinkPredictor
+from hadamard_zoo.models.kge import SelfAdversarialNegativeSamplingLoss
 from hadamard_zoo.models.monet import MONET_VARIANTS
 from hadamard_zoo.models.monet import MONetBackbone
 from hadamard_zoo.models.monet import MONetImageClassifier

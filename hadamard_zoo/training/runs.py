@@ -146,6 +146,13 @@ def run_record(recipe, model, results, progress, split, examples):
         "history": progress["history"],
         "baseline_of": recipe.baseline_of,
         "recipe": recipe.to_dict(),
+        **environment_record(),
+    }
+
+
+def environment_record():
+    """When, where and with what a run was made, for `metrics.json`."""
+    return {
         "date": datetime.date.today().isoformat(),
         "backend": keras.backend.backend(),
         "keras_version": keras.__version__,

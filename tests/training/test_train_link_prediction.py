@@ -1,0 +1,91 @@
+"""A link-prediction recipe trains, resumes and writes a loadable preset."""
+
+import dataclasses
+import json
+
+import pytest
+
+import hadamard_zoo
+from hadamard_zoo.models.kge import KnowledgeGraphLinkPredictor
+from hadamard_zoo.training import recipes
+from hadamard_zoo.training import runs
+from hadamard_zoo.training import train
+
+
+@pytest.fixture
+def tiny_recipe(monkeypatch):
+    """rotate_countries_s1 cut to 2 epochs of 3 steps at d = 8."""
+    recipe = dataclasses.replace(
+        recipes.get_recipe("rotate_countries_s1"),
+        name="rotate_tiny_countries_s1",
+        embedding_dim=8,
+        steps=6,
+        steps_per_epoch=3,
+        learning_rate=0.01,
+    )
+    monkeypatch.setitem(recipes.RECIPES, recipe.name, recipe)
+    return recipe
+
+
+def test_smoke_run_writes_a_loadable_preset(tmp_path, tiny_recipe):
+    output = tmp_path / "preset"
+    metrics = train(
+        tiny_recipe.name,
+        output_dir=output,
+        checkpoint_dir=tmp_path / "checkpoints",
+        verbose=0,
+    )
+    assert metrics["metric"] == "auc_pr" and metrics["examples"] == 24
+    assert 0.0 < metrics["value"] <= 1.0
+    ranking = metrics["ranking"]
+    assert ranking["num_queries"] == 48
+    assert 0.0 < ranking["mrr"] <= 1.0 and ranking["mr"] >= 1.0
+    assert len(metrics["history"]) == 2 and metrics["steps"] == 6
+    saved = json.loads((output / "metrics.json").read_text())
+    assert saved["value"] == metrics["value"]
+    model = hadamard_zoo.load_classifier(str(output))
+    assert isinstance(model, KnowledgeGraphLinkPredictor)
+    vocabulary = model.preprocessor.tokenizer
+    assert len(vocabulary.entities) == 271
+    assert vocabulary.relations == ("neighbor", "locatedin")
+
+
+def test_interrupted_run_resumes_to_the_same_result(
+    tmp_path, tiny_recipe, monkeypatch, capsys
+):
+    def run(name):
+        return train(
+            tiny_recipe.name,
+            output_dir=tmp_path / name / "out",
+            checkpoint_dir=tmp_path / name / "ckpt",
+            verbose=0,
+        )
+
+    whole = run("whole")
+
+    class Interrupted(Exception):
+        pass
+
+    class CrashAfterFirstEpoch(runs.EpochCheckpoint):
+        def on_epoch_end(self, epoch, logs=None):
+            super().on_epoch_end(epoch, logs)
+            raise Interrupted
+
+    fit = runs.fit_remaining_epochs
+    with monkeypatch.context() as patch:
+        patch.setattr(
+            runs,
+            "fit_remaining_epochs",
+            lambda *a, **k: fit(*a, checkpoint_cls=CrashAfterFirstEpoch, **k),
+        )
+        with pytest.raises(Interrupted):
+            run("part")
+    assert not (tmp_path / "part" / "out").exists()
+    resumed = run("part")
+    assert "after epoch 1" in capsys.readouterr().out
+    losses = [[h["loss"] for h in r["history"]] for r in (resumed, whole)]
+    assert losses[0] == pytest.approx(losses[1], rel=1e-5)
+    assert resumed["value"] == pytest.approx(whole["value"], abs=1e-6)
+    assert resumed["ranking"]["mrr"] == pytest.approx(
+        whole["ranking"]["mrr"], abs=1e-6
+    )
