@@ -94,6 +94,28 @@ def _fit(kind, data, learning_rate, epochs, seed):
     return model.count_params(), val, test
 
 
+def predict_samples(model, inputs):
+    """Scores `(8, classes)` of a preset on `samples.load_samples` inputs.
+
+    Classifiers get the images (with their channel axis) or sentences; a
+    link predictor scores each `(head, relation, candidate)` query against
+    the sample's candidate answers (the Countries regions).
+    """
+    if isinstance(inputs, dict):
+        count = len(inputs["heads"])
+        x = {
+            "heads": [[h] for h in inputs["heads"]],
+            "relations": [[r] for r in inputs["relations"]],
+            "tails": [list(inputs["candidates"])] * count,
+        }
+        scores = model.predict_on_batch(x)
+    else:
+        if not isinstance(inputs, list):
+            inputs = inputs[..., None]  # grayscale images: one channel
+        scores = model.predict(inputs, verbose=0)
+    return np.asarray(keras.ops.convert_to_numpy(scores))
+
+
 def run_presets(print_fn=print):
     """Classifies the bundled samples with every bundled preset.
 
@@ -110,12 +132,10 @@ def run_presets(print_fn=print):
         if dataset not in samples.DATASETS:
             continue
         inputs, labels = samples.load_samples(dataset)
-        if not isinstance(inputs, list):
-            inputs = inputs[..., None]  # grayscale images: one channel
-        classifier = hadamard_zoo.load_classifier(name)
-        logits = classifier.predict(inputs, verbose=0)
-        predicted = np.argmax(keras.ops.convert_to_numpy(logits), axis=-1)
-        names = cli.class_names(dataset)
+        model = hadamard_zoo.load_classifier(name)
+        scores = predict_samples(model, inputs)
+        predicted = np.argmax(scores, axis=-1)
+        names = cli.class_names(dataset) or inputs["candidates"]
         pairs = ", ".join(
             f"{names[p]}" + ("" if p == t else f" (true {names[t]})")
             for p, t in zip(predicted, labels, strict=True)

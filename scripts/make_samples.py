@@ -1,7 +1,9 @@
 """Writes hadamard_zoo/samples/<dataset>.npz: the first 8 evaluation examples.
 
 Images come from each dataset's official test split; SST-2's sentences from
-its `dev` split (the test split has no labels).
+its `dev` split (the test split has no labels); the Countries tasks' link
+queries `(country, locatedin, ?)` from their test split, with the five
+regions as candidates and the index of the true one as the label.
 
 Usage: HADAMARD_ZOO_DATA=../shared/data .venv/bin/python scripts/make_samples.py
 """
@@ -34,3 +36,17 @@ np.savez_compressed(
     labels=labels[:COUNT],
 )
 print(f"sst2: labels {labels[:COUNT].tolist()}")
+
+for task in (1, 2, 3):
+    graph = datasets.load_knowledge_graph(f"countries_s{task}")
+    queries = graph.test[:COUNT]
+    regions = [int(r) for r in graph.regions]
+    np.savez_compressed(
+        OUT / f"countries_s{task}.npz",
+        heads=np.array([graph.entities[h] for h in queries[:, 0]]),
+        relations=np.array([graph.relations[r] for r in queries[:, 1]]),
+        candidates=np.array([graph.entities[r] for r in regions]),
+        labels=np.array([regions.index(int(t)) for t in queries[:, 2]]),
+    )
+    labels = [regions.index(int(t)) for t in queries[:, 2]]
+    print(f"countries_s{task}: labels {labels}")

@@ -33,10 +33,22 @@ def _size(name):
     return f"{size / 1024:.0f} KiB"
 
 
+def _metric(metrics):
+    """Accuracy as a percentage; ranking metrics by name, as fractions."""
+    if metrics["metric"] == "accuracy":
+        return f"{metrics['value'] * 100:.2f}% accuracy"
+    names = {"auc_pr": "AUC-PR", "mrr": "MRR"}
+    text = f"{names[metrics['metric']]} {metrics['value']:.3f}"
+    ranking = metrics.get("ranking", {})
+    if metrics["metric"] != "mrr" and "mrr" in ranking:
+        text += f", MRR {ranking['mrr']:.3f}"
+    return text
+
+
 def table():
     runs = _runs()
     rows = [
-        "| preset / baseline | dataset | params | accuracy (split) "
+        "| preset / baseline | dataset | params | metric (split) "
         "| training time | size |",
         "|---|---|---:|---:|---:|---:|",
     ]
@@ -54,7 +66,7 @@ def table():
             minutes = m["train_seconds"] / 60
             rows.append(
                 f"| {label} | {m['dataset']} | {m['parameters']:,} "
-                f"| {m['value'] * 100:.2f}% ({m.get('split', 'test')}) "
+                f"| {_metric(m)} ({m.get('split', 'test')}) "
                 f"| {minutes:.1f} min "
                 f"| {_size(m['preset'])} |"
             )

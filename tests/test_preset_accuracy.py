@@ -3,6 +3,7 @@
 The images (sentences) go in raw: uint8 pixels (strings) through the
 preset's own preprocessor, so this also checks that the preprocessor saved
 with the preset matches the scaling (vocabulary) the recipe trained with.
+Link-prediction presets re-rank their full test split.
 """
 
 import json
@@ -12,6 +13,9 @@ import pytest
 
 import hadamard_zoo
 from hadamard_zoo import presets
+from hadamard_zoo.datasets import KNOWLEDGE_GRAPHS
+from hadamard_zoo.datasets import load_knowledge_graph
+from hadamard_zoo.training import link_prediction
 from hadamard_zoo.training.image_classification import load_split
 from hadamard_zoo.training.text_classification import DATASETS as TEXT
 from hadamard_zoo.training.text_classification import load_text_split
@@ -23,6 +27,19 @@ def test_bundled_preset_accuracy(name):
     metrics = json.loads(
         (presets.presets_root() / name / presets.METRICS_FILE).read_text()
     )
+    if metrics["dataset"] in KNOWLEDGE_GRAPHS:
+        # Re-ranks the full test split (filtered, against all entities).
+        graph = load_knowledge_graph(metrics["dataset"])
+        model = hadamard_zoo.load_classifier(name)
+        results = link_prediction.evaluate(model, graph, verbose=0)
+        assert len(graph.test) == metrics["examples"]
+        assert results[metrics["metric"]] == pytest.approx(
+            metrics["value"], abs=1e-3
+        )
+        assert results["mrr"] == pytest.approx(
+            metrics["ranking"]["mrr"], abs=1e-3
+        )
+        return
     if metrics["dataset"] in TEXT:
         inputs, labels = load_text_split(metrics["dataset"], metrics["split"])
     else:

@@ -67,7 +67,7 @@ def test_installed_wheel_loads_bundled_presets_offline(tmp_path):
     code = f"""
         import pathlib
         import hadamard_zoo
-        from hadamard_zoo import presets, samples
+        from hadamard_zoo import demo, presets, samples
         assert pathlib.Path(hadamard_zoo.__file__).is_relative_to({site!r})
         assert pathlib.Path(presets.presets_root()).is_relative_to({site!r})
         names = [p["name"] for p in hadamard_zoo.list_presets()]
@@ -75,10 +75,8 @@ def test_installed_wheel_loads_bundled_presets_offline(tmp_path):
         for name in names:
             dataset = presets.preset_info(name)["metrics"]["dataset"]
             inputs, labels = samples.load_samples(dataset)
-            if not isinstance(inputs, list):
-                inputs = inputs[..., None]
             model = hadamard_zoo.load_classifier(name)
-            print(name, model.predict(inputs, verbose=0).shape)
+            print(name, demo.predict_samples(model, inputs).shape)
     """
     out = run_python(
         code,

@@ -2,21 +2,32 @@
 
 `<dataset>.npz` holds the first 8 images (uint8, 28x28) and labels of each
 image dataset's official test split, and the first 8 sentences and labels
-of SST-2's dev split, written by `scripts/make_samples.py`.
+of SST-2's dev split, and the first 8 `(country, locatedin, ?)` test
+queries of each Countries task with its 5 candidate regions, written by
+`scripts/make_samples.py`.
 """
 
 import importlib.resources
 
 import numpy as np
 
-DATASETS = ("mnist", "fashion_mnist", "sst2")
+DATASETS = (
+    "mnist",
+    "fashion_mnist",
+    "sst2",
+    "countries_s1",
+    "countries_s2",
+    "countries_s3",
+)
 
 
 def load_samples(dataset):
     """`(inputs, labels (8,))` of a bundled sample file.
 
-    The inputs are uint8 images `(8, 28, 28)` for the image datasets and a
-    list of 8 str for `"sst2"`.
+    The inputs are uint8 images `(8, 28, 28)` for the image datasets, a
+    list of 8 str for `"sst2"`, and for the Countries tasks a dict of
+    `heads` and `relations` (8 names each) and `candidates` (the 5 region
+    names); their labels index the true region in `candidates`.
 
     Example:
 
@@ -32,4 +43,10 @@ def load_samples(dataset):
     with path.open("rb") as file, np.load(file) as data:
         if "sentences" in data:
             return [str(s) for s in data["sentences"]], data["labels"]
+        if "candidates" in data:
+            queries = {
+                key: [str(s) for s in data[key]]
+                for key in ("heads", "relations", "candidates")
+            }
+            return queries, data["labels"]
         return data["images"], data["labels"]

@@ -340,16 +340,18 @@ _SST2_TRANSFORMER = dict(
 def _link_prediction_recipes():
     # RotatE's Countries configuration (γ 0.1, α 1, batch 512, 64
     # negatives) at d = 100 instead of 1000: its 40k steps would take ~18 h
-    # here. The rate is scaled up with the embedding range ρ = (γ + 2) / d.
+    # here. A sweep on S3 (the hardest task), judged on the valid split,
+    # gave valid AUC-PR 0.938 / 0.957 / 0.952 after 250 / 500 / 750 steps
+    # at lr 1e-3, hence 1000 steps with the rate cut at 500.
     countries = dict(
         embedding_dim=100,
         gamma=0.1,
         adversarial_temperature=1.0,
         negatives=64,
         batch_size=512,
-        learning_rate=2e-4,
-        steps=4000,
-        steps_per_epoch=500,
+        learning_rate=1e-3,
+        steps=1000,
+        steps_per_epoch=250,
         metric="auc_pr",
     )
     return [
