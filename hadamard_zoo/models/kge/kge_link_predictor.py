@@ -95,6 +95,19 @@ class KnowledgeGraphLinkPredictor(PresetNameMixin, Task):
             )
         super().compile(optimizer=optimizer, loss=loss, **kwargs)
 
+    def fit(self, x=None, y=None, **kwargs):
+        # keras-hub's Task.fit turns its data into a tf.data pipeline,
+        # which a PyDataset (NegativeSamplingBatches) is not; its id
+        # batches need no preprocessing, so they go to Keras directly.
+        if isinstance(x, keras.utils.PyDataset):
+            return keras.Model.fit(self, x, y, **kwargs)
+        return super().fit(x, y, **kwargs)
+
+    def evaluate(self, x=None, y=None, **kwargs):
+        if isinstance(x, keras.utils.PyDataset):
+            return keras.Model.evaluate(self, x, y, **kwargs)
+        return super().evaluate(x, y, **kwargs)
+
     def _score_all_model(self, side):
         """A functional model (ids, relations) -> (B, num_entities)."""
         models = _SCORE_ALL_MODELS.setdefault(self, {})

@@ -82,9 +82,9 @@ def test_fit_lowers_the_loss_and_ranks_true_tails_first():
         batch_size=6,
         steps_per_epoch=40,
     )
-    trainer = keras.Model(model.inputs, model.outputs)
-    trainer.compile(optimizer=keras.optimizers.Adam(0.05), loss=model.loss)
-    history = trainer.fit(stream, epochs=3, verbose=0, shuffle=False)
+    model.compile(optimizer=keras.optimizers.Adam(0.05))
+    # Task.fit takes the PyDataset of id batches directly.
+    history = model.fit(stream, epochs=3, verbose=0, shuffle=False)
     losses = history.history["loss"]
     assert losses[-1] < 0.5 * losses[0], losses
     top, scores = model.predict_top_k(TRIPLES[:, 0], TRIPLES[:, 1], "tail", k=2)
