@@ -14,13 +14,12 @@ train({recipe!r}, output_dir={out!r}, checkpoint_dir={ckpt!r},
 PREDICT = """
 import numpy as np
 import hadamard_zoo
+from hadamard_zoo import demo
 from hadamard_zoo import samples
 inputs, _ = samples.load_samples({dataset!r})
-if not isinstance(inputs, list):
-    inputs = inputs[..., None]
 for saved_on in {backends!r}:
     model = hadamard_zoo.load_classifier({root!r} + "/" + saved_on)
-    logits = np.asarray(model.predict(inputs, verbose=0))
+    logits = demo.predict_samples(model, inputs)
     np.save({root!r} + f"/{{saved_on}}_loaded_on_{backend}.npy", logits)
 """
 
@@ -32,6 +31,8 @@ for saved_on in {backends!r}:
         ("pinet_ccp_mnist", "mnist", 10),
         # A text preset carries its vocabulary as an asset.
         ("polysa_transformer_sst2", "sst2", 2),
+        # Entity and relation names are assets; scores of 5 regions.
+        ("rotate_countries_s1", "countries_s1", 5),
     ],
 )
 def test_presets_move_between_backends(tmp_path, recipe, dataset, classes):
