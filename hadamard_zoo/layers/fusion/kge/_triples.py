@@ -11,6 +11,7 @@ the embedding widths is fixed at build time.
 import math
 
 import keras
+import ml_dtypes
 from keras import ops
 
 from hadamard_zoo.utils.validation import check_float
@@ -121,10 +122,13 @@ def safe_sqrt(squared):
 
     A distance of exactly zero (a triple that fits perfectly, or all-zero
     embeddings) would otherwise turn every gradient of the batch into NaN.
+    Inputs are clamped at the dtype's smallest normal number (`maximum`
+    passes no gradient to an input below the clamp), so a zero distance
+    reads `sqrt(tiny)` (1e-19 in float32). Masking with two `where`s
+    instead cost 3-4x the time of scoring every WN18RR entity on JAX CPU.
     """
-    positive = squared > 0
-    safe = ops.where(positive, squared, ops.ones_like(squared))
-    return ops.where(positive, ops.sqrt(safe), ops.zeros_like(squared))
+    tiny = ml_dtypes.finfo(keras.backend.standardize_dtype(squared.dtype))
+    return ops.sqrt(ops.maximum(squared, float(tiny.tiny)))
 
 
 class _TripleScore(keras.layers.Layer):
