@@ -3,7 +3,9 @@
 Images come from each dataset's official test split; SST-2's sentences from
 its `dev` split (the test split has no labels); the Countries tasks' link
 queries `(country, locatedin, ?)` from their test split, with the five
-regions as candidates and the index of the true one as the label.
+regions as candidates and the index of the true one as the label; for
+WN18RR and FB15k-237, the first 8 test queries `(head, relation, ?)` whose
+tails differ, with those 8 tails as the shared candidates.
 
 Usage: HADAMARD_ZOO_DATA=../shared/data .venv/bin/python scripts/make_samples.py
 """
@@ -50,3 +52,16 @@ for task in (1, 2, 3):
     )
     labels = [regions.index(int(t)) for t in queries[:, 2]]
     print(f"countries_s{task}: labels {labels}")
+
+for name in ("wn18rr", "fb15k237"):
+    graph = datasets.load_knowledge_graph(name)
+    _, first = np.unique(graph.test[:, 2], return_index=True)
+    queries = graph.test[np.sort(first)[:COUNT]]
+    np.savez_compressed(
+        OUT / f"{name}.npz",
+        heads=np.array([graph.entities[h] for h in queries[:, 0]]),
+        relations=np.array([graph.relations[r] for r in queries[:, 1]]),
+        candidates=np.array([graph.entities[t] for t in queries[:, 2]]),
+        labels=np.arange(COUNT),
+    )
+    print(f"{name}: labels {list(range(COUNT))}")

@@ -3,8 +3,9 @@
 `<dataset>.npz` holds the first 8 images (uint8, 28x28) and labels of each
 image dataset's official test split, and the first 8 sentences and labels
 of SST-2's dev split, and the first 8 `(country, locatedin, ?)` test
-queries of each Countries task with its 5 candidate regions, written by
-`scripts/make_samples.py`.
+queries of each Countries task with its 5 candidate regions, and 8 WN18RR
+and FB15k-237 test queries with their 8 distinct true tails as the shared
+candidates, written by `scripts/make_samples.py`.
 """
 
 import importlib.resources
@@ -18,6 +19,8 @@ DATASETS = (
     "countries_s1",
     "countries_s2",
     "countries_s3",
+    "wn18rr",
+    "fb15k237",
 )
 
 
@@ -25,9 +28,10 @@ def load_samples(dataset):
     """`(inputs, labels (8,))` of a bundled sample file.
 
     The inputs are uint8 images `(8, 28, 28)` for the image datasets, a
-    list of 8 str for `"sst2"`, and for the Countries tasks a dict of
+    list of 8 str for `"sst2"`, and for the knowledge graphs a dict of
     `heads` and `relations` (8 names each) and `candidates` (the 5 region
-    names); their labels index the true region in `candidates`.
+    names of the Countries tasks, the 8 true tails for WN18RR and
+    FB15k-237); their labels index the true answer in `candidates`.
 
     Example:
 
