@@ -3,6 +3,12 @@
 # format with ruff, then runs the default test set once per Keras backend
 # (tensorflow, jax, torch) and the `large` set once. Fails if any part fails.
 # Extra arguments are passed to every pytest run (e.g. `-k ccp`).
+#
+# The JAX run (the longest: eager JAX dispatches and compiles op by op)
+# runs beside the others, its output shown when it ends: much of a test's
+# time is single-threaded Python, so two lanes on a 2-core machine finish
+# in about 60% of the sequential time. HADAMARD_ZOO_TEST_JOBS=1 runs the
+# parts one after another.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,12 +37,37 @@ step() {  # step NAME COMMAND...: runs, times and records one part
 
 step "ruff check" "$python" -m ruff check .
 step "ruff format --check" "$python" -m ruff format --check .
-for backend in tensorflow jax torch; do
-  step "pytest [$backend]" env KERAS_BACKEND="$backend" \
-    "$python" -m pytest -q -p no:cacheprovider -m "not large" "$@"
-done
-step "pytest large [jax]" env KERAS_BACKEND=jax \
-  "$python" -m pytest -q -p no:cacheprovider -m large "$@"
+
+pytest_cmd=("$python" -m pytest -q -p no:cacheprovider)
+if [ "${HADAMARD_ZOO_TEST_JOBS:-2}" -gt 1 ]; then
+  jax_log=$(mktemp)
+  trap 'rm -f "$log" "$jax_log"' EXIT
+  jax_start=$(date +%s)
+  echo "=== pytest [jax] started beside the others (output below when done)"
+  env KERAS_BACKEND=jax "${pytest_cmd[@]}" -m "not large" "$@" \
+    > "$jax_log" 2>&1 &
+  jax_pid=$!
+  for backend in tensorflow torch; do
+    step "pytest [$backend]" env KERAS_BACKEND="$backend" \
+      "${pytest_cmd[@]}" -m "not large" "$@"
+  done
+  step "pytest large [jax]" env KERAS_BACKEND=jax \
+    "${pytest_cmd[@]}" -m large "$@"
+  wait "$jax_pid"
+  rc=$?
+  if [ "$rc" -eq 5 ]; then rc=0; fi
+  echo "=== pytest [jax]"
+  tee -a "$log" < "$jax_log"
+  summary+=("pytest [jax]: exit $rc in $(( $(date +%s) - jax_start ))s")
+  if [ "$rc" -ne 0 ]; then status=1; fi
+else
+  for backend in tensorflow jax torch; do
+    step "pytest [$backend]" env KERAS_BACKEND="$backend" \
+      "${pytest_cmd[@]}" -m "not large" "$@"
+  done
+  step "pytest large [jax]" env KERAS_BACKEND=jax \
+    "${pytest_cmd[@]}" -m large "$@"
+fi
 
 # pytest's closing lines ("12 passed, 1 failed in 3.2s"), added up.
 count() {

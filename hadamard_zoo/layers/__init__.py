@@ -8,7 +8,9 @@
   knowledge-graph triple scores (RotatE, TransE, DistMult, ComplEx).
 - `modulation`: gates and masks (GLU family, highway, FiLM, AdaIN, SPADE,
   soft mask blending, causal linear attention, partial and gated
-  convolutions, DropConnect, weight masks and magnitude pruning).
+  convolutions, DropConnect, weight masks and magnitude pruning) and
+  recurrent gating (LSTM, GRU, MGU, Li-GRU, IndRNN, RHN and ConvLSTM
+  cells; HGRN, GLA and mLSTM with recurrent and chunkwise paths).
 - `efficient`: Hadamard products in place of matrix products (Poly-SA,
   Poly-NL, gated attention units, mixed chunk attention, MONet's Mu-layer
   and block, StarNet's block, gMLP's spatial gating unit).
@@ -43,16 +45,27 @@ from hadamard_zoo.layers.high_order import ProdPolyBlock
 from hadamard_zoo.layers.high_order import QuadraticDense
 from hadamard_zoo.layers.high_order import SqueezeExcitation
 from hadamard_zoo.layers.modulation import GEGLU
+from hadamard_zoo.layers.modulation import GLA
 from hadamard_zoo.layers.modulation import GLU
+from hadamard_zoo.layers.modulation import HGRN
+from hadamard_zoo.layers.modulation import MLSTM
 from hadamard_zoo.layers.modulation import SPADE
 from hadamard_zoo.layers.modulation import AdaptiveInstanceNormalization
 from hadamard_zoo.layers.modulation import CausalLinearAttention
+from hadamard_zoo.layers.modulation import ConvLSTM2DCell
 from hadamard_zoo.layers.modulation import DropConnectDense
 from hadamard_zoo.layers.modulation import FiLM
 from hadamard_zoo.layers.modulation import GatedConv2D
+from hadamard_zoo.layers.modulation import GRUCell
 from hadamard_zoo.layers.modulation import Highway
+from hadamard_zoo.layers.modulation import IndRNNCell
+from hadamard_zoo.layers.modulation import LiGRUCell
+from hadamard_zoo.layers.modulation import LSTMCell
+from hadamard_zoo.layers.modulation import MaxAbsClip
+from hadamard_zoo.layers.modulation import MGUCell
 from hadamard_zoo.layers.modulation import PartialConv2D
 from hadamard_zoo.layers.modulation import ReGLU
+from hadamard_zoo.layers.modulation import RHNCell
 from hadamard_zoo.layers.modulation import SoftMaskBlend
 from hadamard_zoo.layers.modulation import SwiGLU
 from hadamard_zoo.layers.modulation import WeightMask

@@ -17,6 +17,17 @@ from hadamard_zoo.layers.modulation.highway import Highway
 from hadamard_zoo.layers.modulation.partial_conv2d import PartialConv2D
 from hadamard_zoo.layers.modulation.pruning import prune_by_magnitude
 from hadamard_zoo.layers.modulation.pruning import sparsity_report
+from hadamard_zoo.layers.modulation.recurrent import GLA
+from hadamard_zoo.layers.modulation.recurrent import HGRN
+from hadamard_zoo.layers.modulation.recurrent import MLSTM
+from hadamard_zoo.layers.modulation.recurrent import ConvLSTM2DCell
+from hadamard_zoo.layers.modulation.recurrent import GRUCell
+from hadamard_zoo.layers.modulation.recurrent import IndRNNCell
+from hadamard_zoo.layers.modulation.recurrent import LiGRUCell
+from hadamard_zoo.layers.modulation.recurrent import LSTMCell
+from hadamard_zoo.layers.modulation.recurrent import MaxAbsClip
+from hadamard_zoo.layers.modulation.recurrent import MGUCell
+from hadamard_zoo.layers.modulation.recurrent import RHNCell
 from hadamard_zoo.layers.modulation.soft_mask_blend import SoftMaskBlend
 from hadamard_zoo.layers.modulation.spade import SPADE
 from hadamard_zoo.layers.modulation.weight_mask import WeightMask

@@ -1,0 +1,256 @@
+"""HGRN: a hierarchically gated, element-wise linear recurrence."""
+
+import keras
+from keras import ops
+
+from hadamard_zoo.layers.base import DenseWeightsLayer
+from hadamard_zoo.layers.modulation.recurrent import _chunked
+from hadamard_zoo.utils.validation import check_bool
+from hadamard_zoo.utils.validation import check_choice
+from hadamard_zoo.utils.validation import check_float
+from hadamard_zoo.utils.validation import check_int
+
+GATE_ACTIVATIONS = ("sigmoid", "silu")
+
+
+@keras.saving.register_keras_serializable(package="hadamard_zoo")
+class HGRN(DenseWeightsLayer):
+    """Hierarchically gated recurrent network layer (real-valued HGRN).
+
+    Every channel of the state is its own linear recurrence, gated by a
+    Hadamard product with a forget gate bounded below by `lower_bound`:
+
+    ```
+    f_t = γ + (1 − γ) σ(x_t W_f)          forget gate, in (γ, 1)
+    i_t = SiLU(x_t W_i)                   input
+    h_t = f_t * h_{t−1} + (1 − f_t) * i_t
+    y_t = (RMSNorm(h_t) * σ(x_t W_g)) W_o
+    ```
+
+    where `*` is the Hadamard product and `γ` the lower bound. In the HGRN
+    model `γ` grows with depth (a learned, cumulative softmax over layers);
+    that belongs to the model, the layer takes it as a constant. Because
+    the recurrence has no `h_{t−1}` inside a non-linearity, it can be
+    computed two ways (`mode`), with the same outputs up to rounding:
+
+    - `"recurrent"`: step by step with `keras.ops.scan` (`O(T)`
+      sequential steps, constant memory per step);
+    - `"chunkwise"`: inside chunks of `chunk_size` steps all at once, from
+      the cumulative sums `L_t = Σ_{j≤t} log f_j`:
+      `h_t = e^{L_t} h_0 + Σ_{s≤t} e^{L_t − L_s} (1 − f_s) * i_s`, with the
+      state carried from chunk to chunk by a scan over `T / chunk_size`
+      chunks.
+
+    Args:
+        lower_bound: float in `[0, 1)`, the lower bound `γ` of the forget
+            gate (a longer memory for larger `γ`). Defaults to `0.0`, the
+            first layer of an HGRN.
+        gate_activation: `"sigmoid"` (Qin et al.) or `"silu"` (the
+            flash-linear-attention implementation), the activation of the
+            output gate `x_t W_g`. Defaults to `"sigmoid"`.
+        mode: `"recurrent"` or `"chunkwise"`, the computation path (same
+            function). Defaults to `"chunkwise"`.
+        chunk_size: int >= 1, the chunk length of `mode="chunkwise"`; the
+            sequence length need not be a multiple of it. Memory grows as
+            `T · chunk_size · d_model`. Defaults to 64.
+        epsilon: float >= 0 of the RMS norm. Defaults to `1e-5`.
+        use_bias: bool, whether `W_f`, `W_i`, `W_g`, `W_o` have biases.
+            Defaults to `False` (as flash-linear-attention).
+        kernel_initializer: initializer of the kernels. Defaults to
+            `"glorot_uniform"`.
+        bias_initializer: initializer of the biases. Defaults to `"zeros"`.
+        kernel_regularizer: optional regularizer of the kernels.
+        bias_regularizer: optional regularizer of the biases.
+        **kwargs: base `Layer` arguments (`name`, `dtype`, ...).
+
+    Call arguments:
+        inputs: tensor of shape `(batch, time, d_model)`.
+        initial_state: optional `[h]`, `h` of shape `(batch, d_model)`: the
+            state a previous call returned. Defaults to zeros.
+        return_state: bool, whether to also return the state after the
+            last step. Defaults to `False`.
+
+    Returns:
+        Tensor of shape `(batch, time, d_model)`; with `return_state=True`
+        the list `[outputs, h]`. Feeding `h` back as `initial_state`
+        continues the sequence, so a decoder can run step by step. The
+        recurrence and the state are float32 under mixed precision.
+
+    Weights:
+        `f_kernel`, `i_kernel`, `g_kernel`, `output_kernel`, each
+        `(d_model, d_model)` (and biases with `use_bias=True`);
+        `norm_scale` `(d_model,)`, the RMS norm's gain.
+
+    Example:
+
+    >>> import numpy as np
+    >>> layer = HGRN(lower_bound=0.5, chunk_size=4)
+    >>> x = np.random.default_rng(0).normal(size=(2, 10, 8))
+    >>> tuple(layer(x.astype("float32")).shape)
+    (2, 10, 8)
+    >>> y, h = layer(x[:, :3].astype("float32"), return_state=True)
+    >>> tuple(h.shape)
+    (2, 8)
+
+    Reference:
+        Qin, Yang and Zhong, "Hierarchically Gated Recurrent Neural Network
+        for Sequence Modeling", NeurIPS 2023;
+        Chrysos et al., "Hadamard product in deep learning", section on
+        recurrent gates.
+    """
+
+    def __init__(
+        self,
+        lower_bound=0.0,
+        gate_activation="sigmoid",
+        mode="chunkwise",
+        chunk_size=64,
+        epsilon=1e-5,
+        use_bias=False,
+        **kwargs,
+    ):
+        super().__init__(use_bias=use_bias, **kwargs)
+        lower_bound = check_float("lower_bound", lower_bound, minimum=0.0)
+        if not lower_bound < 1.0:
+            raise ValueError(
+                "`lower_bound` must be in [0, 1): at 1 the forget gate is "
+                "always 1 and the input never enters the state. Received: "
+                f"lower_bound={lower_bound}."
+            )
+        self.lower_bound = lower_bound
+        self.gate_activation = check_choice(
+            "gate_activation", gate_activation, GATE_ACTIVATIONS
+        )
+        self.mode = check_choice("mode", mode, _chunked.MODES)
+        self.chunk_size = check_int("chunk_size", chunk_size)
+        self.epsilon = check_float("epsilon", epsilon, minimum=0.0)
+
+    def build(self, input_shape):
+        d_model = _chunked.check_sequence_shape(self, input_shape)
+        self.d_model = d_model
+        for name in ("f", "i", "g", "output"):
+            kernel, bias = self.add_dense_weights(name, (d_model, d_model))
+            setattr(self, f"{name}_kernel", kernel)
+            setattr(self, f"{name}_bias", bias)
+        self.norm_scale = self.add_weight(
+            name="norm_scale", shape=(d_model,), initializer="ones"
+        )
+        self.input_spec = keras.InputSpec(ndim=3, axes={-1: d_model})
+
+    def get_initial_state(self, batch_size):
+        """Zero state `[h]` (an empty history) for `batch_size` sequences."""
+        _chunked.require_built(self)
+        return [ops.zeros((batch_size, self.d_model), "float32")]
+
+    def call(self, inputs, initial_state=None, return_state=False):
+        return_state = check_bool("return_state", return_state)
+        state = _chunked.check_initial_state(
+            self, initial_state, inputs, ["h"], [(self.d_model,)]
+        )
+        dtype = _chunked.core_dtype(self)
+        z_f = ops.cast(self.dense(inputs, self.f_kernel, self.f_bias), dtype)
+        z_i = ops.cast(self.dense(inputs, self.i_kernel, self.i_bias), dtype)
+        gamma = self.lower_bound
+        # 1 − f = (1 − γ) σ(−z): no cancellation when f is close to 1.
+        update = (1.0 - gamma) * ops.sigmoid(-z_f) * ops.silu(z_i)
+        if state is None:
+            h0 = ops.zeros((ops.shape(inputs)[0], self.d_model), dtype)
+        else:
+            h0 = ops.cast(state[0], dtype)
+
+        if self.mode == "recurrent":
+            forget = gamma + (1.0 - gamma) * ops.sigmoid(z_f)
+            h, h_last = self._recurrent(forget, update, h0)
+        else:
+            if gamma == 0.0:
+                log_forget = ops.log_sigmoid(z_f)
+            else:
+                log_forget = ops.log(gamma + (1.0 - gamma) * ops.sigmoid(z_f))
+            h, h_last = self._chunkwise(log_forget, update, h0)
+
+        normed = _chunked.rms_normalize(
+            h, ops.cast(self.norm_scale, dtype), self.epsilon
+        )
+        normed = ops.cast(normed, self.compute_dtype)
+        z_g = self.dense(inputs, self.g_kernel, self.g_bias)
+        if self.gate_activation == "sigmoid":
+            gate = ops.sigmoid(z_g)
+        else:
+            gate = ops.silu(z_g)
+        # The output gate: a Hadamard product with the normalised state.
+        outputs = self.dense(
+            normed * gate, self.output_kernel, self.output_bias
+        )
+        if return_state:
+            return [outputs, h_last]
+        return outputs
+
+    def _recurrent(self, forget, update, h0):
+        """h_t = f_t * h_{t−1} + (1 − f_t) * i_t, one step at a time."""
+
+        def step(carry, inputs):
+            f_t, u_t = inputs
+            h = f_t * carry[0] + u_t  # the Hadamard-gated recurrence
+            return [h], h
+
+        xs = [_chunked.time_major(forget), _chunked.time_major(update)]
+        (h_last,), h = _chunked.scan_time(
+            step, [h0], xs, lambda: ops.zeros_like(xs[0])
+        )
+        return _chunked.time_major(h), h_last
+
+    def _chunkwise(self, log_forget, update, h0):
+        """Chunks in parallel from cumulative log-gates, then a chunk scan."""
+        time = ops.shape(log_forget)[1]
+        # Padding with f = 1 (log 0) and no input keeps the final state.
+        log_f = _chunked.to_chunks(log_forget, self.chunk_size)
+        u = _chunked.to_chunks(update, self.chunk_size)  # (B, N, C, D)
+        cum = ops.cumsum(log_f, axis=2)  # L_t within each chunk
+        decay = _chunked.masked_decay(
+            cum, _chunked.causal_mask(self.chunk_size)
+        )
+        # Σ_{s≤t} e^{L_t − L_s} * u_s, every step of every chunk at once.
+        intra = ops.einsum("bntsd,bnsd->bntd", decay, u)
+
+        def carry_over(carry, chunk):
+            chunk_decay, chunk_update = chunk
+            return [chunk_decay * carry[0] + chunk_update]
+
+        chunk_decay = ops.exp(cum[:, :, -1])  # e^{L_C}
+        (h_last,), (h_in,) = _chunked.scan_chunks(
+            carry_over,
+            [h0],
+            [
+                _chunked.time_major(chunk_decay),
+                _chunked.time_major(intra[:, :, -1]),
+            ],
+        )
+        h_in = _chunked.time_major(h_in)  # the state entering each chunk
+        h = intra + ops.exp(cum) * h_in[:, :, None]
+        return _chunked.from_chunks(h, time), h_last
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def compute_output_spec(
+        self, inputs, initial_state=None, return_state=False
+    ):
+        outputs = keras.KerasTensor(inputs.shape, dtype=self.compute_dtype)
+        if not return_state:
+            return outputs
+        state_dtype = _chunked.core_dtype(self)
+        h = keras.KerasTensor((inputs.shape[0], inputs.shape[-1]), state_dtype)
+        return [outputs, h]
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "lower_bound": self.lower_bound,
+                "gate_activation": self.gate_activation,
+                "mode": self.mode,
+                "chunk_size": self.chunk_size,
+                "epsilon": self.epsilon,
+            }
+        )
+        return config
