@@ -22,6 +22,9 @@ from hadamard_zoo.datasets.mnist import load_mnist
 from hadamard_zoo.datasets.sst2 import SST2_CLASS_NAMES
 from hadamard_zoo.datasets.sst2 import load_sst2
 from hadamard_zoo.datasets.sst2 import read_sst2_tsv
+from hadamard_zoo.datasets.text_corpora import PTB_EOS
+from hadamard_zoo.datasets.text_corpora import load_ptb
+from hadamard_zoo.datasets.text_corpora import load_tiny_shakespeare
 from hadamard_zoo.datasets.vocabulary import build_vocabulary
 from hadamard_zoo.datasets.vocabulary import split_words
 
@@ -31,6 +34,7 @@ __all__ = [
     "KNOWLEDGE_GRAPHS",
     "KnowledgeGraph",
     "MNIST_CLASS_NAMES",
+    "PTB_EOS",
     "RemoteFile",
     "SST2_CLASS_NAMES",
     "build_vocabulary",
@@ -38,7 +42,9 @@ __all__ = [
     "load_fashion_mnist",
     "load_knowledge_graph",
     "load_mnist",
+    "load_ptb",
     "load_sst2",
+    "load_tiny_shakespeare",
     "read_knowledge_graph",
     "read_sst2_tsv",
     "read_triples",
