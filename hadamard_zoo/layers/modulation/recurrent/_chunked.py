@@ -141,7 +141,14 @@ def scan_time(step, state, xs, zeros_like_ys):
         return [*new_state, *ys]
 
     time = ops.shape(xs[0])[0]
-    carry = ops.fori_loop(0, time, body, [*state, *buffers])
+    # XLA differentiates a while loop only with a bound on its iterations
+    # (it stacks the loop's intermediates in fixed-size tensor lists).
+    _, carry = ops.while_loop(
+        lambda t, carry: t < time,
+        lambda t, carry: (t + 1, body(t, carry)),
+        (0, [*state, *buffers]),
+        maximum_iterations=time,
+    )
     ys = list(carry[size:])
     return list(carry[:size]), ys if nested else ys[0]
 
