@@ -31,7 +31,9 @@ def test_bundled_preset_accuracy(name):
         # Re-ranks the full test split (filtered, against all entities).
         graph = load_knowledge_graph(metrics["dataset"])
         model = hadamard_zoo.load_classifier(name)
-        results = link_prediction.evaluate(model, graph, verbose=0)
+        results = link_prediction.evaluate(
+            model, graph, batch_size=256, verbose=0
+        )
         assert len(graph.test) == metrics["examples"]
         assert results[metrics["metric"]] == pytest.approx(
             metrics["value"], abs=1e-3

@@ -149,14 +149,20 @@ def test_gradients_reach_only_the_kept_weights():
 
 
 def test_fit_uses_the_masks_and_predict_does_not():
+    # The initial kernel comes from Keras' global seed; fixing it keeps the
+    # test independent of the tests that ran before.
+    keras.utils.set_random_seed(0)
     model = keras.Sequential(
         [keras.Input((6,)), DropConnectDense(1, rate=0.5, seed=2)]
     )
     model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
     x = np.random.default_rng(0).normal(size=(16, 6)).astype("float32")
     y = x.sum(axis=1, keepdims=True)
-    history = model.fit(x, y, epochs=20, verbose=0)
-    assert history.history["loss"][-1] < history.history["loss"][0]
+    # Training losses are measured through random masks, so they are noisy
+    # epoch to epoch; the mask-free loss of `evaluate` is not.
+    before = model.evaluate(x, y, verbose=0)
+    model.fit(x, y, epochs=20, verbose=0)
+    assert model.evaluate(x, y, verbose=0) < 0.5 * before
     kernel = _numpy(model.layers[0].kernel)
     bias = _numpy(model.layers[0].bias)
     np.testing.assert_allclose(
