@@ -3,20 +3,17 @@
 import keras
 from keras import ops
 
-from hadamard_zoo.layers.base import DenseWeightsLayer
-from hadamard_zoo.layers.base import get_activation
-from hadamard_zoo.layers.base import get_initializer
-from hadamard_zoo.layers.base import serialize_activation
-from hadamard_zoo.layers.modulation.recurrent.lstm_cell import _check_states
+from hadamard_zoo.layers.modulation.recurrent._fused_gate_cell import (
+    _FusedGateCell,
+)
 from hadamard_zoo.utils.validation import check_bool
-from hadamard_zoo.utils.validation import check_int
 
 # Keras' LayerNormalization default.
 _EPSILON = 1e-3
 
 
 @keras.saving.register_keras_serializable(package="hadamard_zoo")
-class LiGRUCell(DenseWeightsLayer):
+class LiGRUCell(_FusedGateCell):
     """One step of a light GRU (Li-GRU): update gate only, ReLU candidate.
 
     With `x_t` the input and `h_{t-1}` the previous state:
@@ -99,6 +96,8 @@ class LiGRUCell(DenseWeightsLayer):
         in deep learning", section on recurrent networks.
     """
 
+    gates = 2
+
     def __init__(
         self,
         units,
@@ -109,8 +108,14 @@ class LiGRUCell(DenseWeightsLayer):
         recurrent_regularizer=None,
         **kwargs,
     ):
-        super().__init__(**kwargs)
-        self.units = check_int("units", units)
+        super().__init__(
+            units,
+            activation,
+            recurrent_activation,
+            recurrent_initializer,
+            recurrent_regularizer,
+            **kwargs,
+        )
         self.normalize_inputs = check_bool("normalize_inputs", normalize_inputs)
         if self.normalize_inputs and self.units < 2:
             raise ValueError(
@@ -118,50 +123,9 @@ class LiGRUCell(DenseWeightsLayer):
                 "normalisation over a single feature always gives 0. "
                 f"Received: units={units}, normalize_inputs=True."
             )
-        self.activation = get_activation(activation) or keras.activations.linear
-        self.recurrent_activation = (
-            get_activation(recurrent_activation, "recurrent_activation")
-            or keras.activations.linear
-        )
-        self.recurrent_initializer = get_initializer(
-            recurrent_initializer, "recurrent_initializer"
-        )
-        self.recurrent_regularizer = keras.regularizers.get(
-            recurrent_regularizer
-        )
-        self.state_size = self.units
-        self.output_size = self.units
 
     def build(self, input_shape):
-        shape = tuple(input_shape)
-        if len(shape) != 2 or shape[-1] is None:
-            raise ValueError(
-                f"Layer '{self.name}' (LiGRUCell) expects `inputs` of shape "
-                "(batch, input_dim) with a defined input_dim: one time "
-                "step (wrap the cell in keras.layers.RNN for sequences). "
-                f"Received inputs with shape {shape}."
-            )
-        input_dim = int(shape[-1])
-        self.kernel = self.add_weight(
-            name="kernel",
-            shape=(input_dim, 2 * self.units),
-            initializer=self._reseeded(self.kernel_initializer),
-            regularizer=self.kernel_regularizer,
-        )
-        self.recurrent_kernel = self.add_weight(
-            name="recurrent_kernel",
-            shape=(self.units, 2 * self.units),
-            initializer=self._reseeded(self.recurrent_initializer),
-            regularizer=self.recurrent_regularizer,
-        )
-        self.bias = None
-        if self.use_bias:
-            self.bias = self.add_weight(
-                name="bias",
-                shape=(2 * self.units,),
-                initializer=self._reseeded(self.bias_initializer),
-                regularizer=self.bias_regularizer,
-            )
+        super().build(input_shape)
         self.input_norm_gamma = None
         if self.normalize_inputs:
             self.input_norm_gamma = self.add_weight(
@@ -169,14 +133,9 @@ class LiGRUCell(DenseWeightsLayer):
                 shape=(2 * self.units,),
                 initializer="ones",
             )
-        self.input_spec = keras.InputSpec(ndim=2, axes={-1: input_dim})
-
-    def get_initial_state(self, batch_size=None):
-        """Zero `[h]` for `batch_size` sequences."""
-        return [ops.zeros((batch_size, self.units), self.compute_dtype)]
 
     def call(self, inputs, states):
-        (h_prev,) = _check_states(self, states, 1, "[h]")
+        (h_prev,) = self.check_states(states)
         x = ops.matmul(inputs, self.kernel)
         if self.normalize_inputs:
             x = self._normalize(x) * self.input_norm_gamma
@@ -206,18 +165,7 @@ class LiGRUCell(DenseWeightsLayer):
         config = super().get_config()
         config.update(
             {
-                "units": self.units,
                 "normalize_inputs": self.normalize_inputs,
-                "activation": serialize_activation(self.activation),
-                "recurrent_activation": serialize_activation(
-                    self.recurrent_activation
-                ),
-                "recurrent_initializer": keras.initializers.serialize(
-                    self.recurrent_initializer
-                ),
-                "recurrent_regularizer": keras.regularizers.serialize(
-                    self.recurrent_regularizer
-                ),
             }
         )
         return config

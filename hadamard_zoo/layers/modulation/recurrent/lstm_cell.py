@@ -3,16 +3,14 @@
 import keras
 from keras import ops
 
-from hadamard_zoo.layers.base import DenseWeightsLayer
-from hadamard_zoo.layers.base import get_activation
-from hadamard_zoo.layers.base import get_initializer
-from hadamard_zoo.layers.base import serialize_activation
+from hadamard_zoo.layers.modulation.recurrent._fused_gate_cell import (
+    _FusedGateCell,
+)
 from hadamard_zoo.utils.validation import check_float
-from hadamard_zoo.utils.validation import check_int
 
 
 @keras.saving.register_keras_serializable(package="hadamard_zoo")
-class LSTMCell(DenseWeightsLayer):
+class LSTMCell(_FusedGateCell):
     """One step of a long short-term memory (LSTM) network.
 
     With `x_t` the input, `h_{t-1}` the output and `c_{t-1}` the memory of
@@ -83,6 +81,9 @@ class LSTMCell(DenseWeightsLayer):
         in deep learning", section on recurrent networks.
     """
 
+    gates = 4
+    state_names = ("h", "c")
+
     def __init__(
         self,
         units,
@@ -93,64 +94,18 @@ class LSTMCell(DenseWeightsLayer):
         recurrent_regularizer=None,
         **kwargs,
     ):
-        super().__init__(**kwargs)
-        self.units = check_int("units", units)
+        super().__init__(
+            units,
+            activation,
+            recurrent_activation,
+            recurrent_initializer,
+            recurrent_regularizer,
+            **kwargs,
+        )
         self.forget_bias = check_float("forget_bias", forget_bias)
-        self.activation = get_activation(activation) or keras.activations.linear
-        self.recurrent_activation = (
-            get_activation(recurrent_activation, "recurrent_activation")
-            or keras.activations.linear
-        )
-        self.recurrent_initializer = get_initializer(
-            recurrent_initializer, "recurrent_initializer"
-        )
-        self.recurrent_regularizer = keras.regularizers.get(
-            recurrent_regularizer
-        )
-        self.state_size = [self.units, self.units]
-        self.output_size = self.units
-
-    def build(self, input_shape):
-        shape = tuple(input_shape)
-        if len(shape) != 2 or shape[-1] is None:
-            raise ValueError(
-                f"Layer '{self.name}' (LSTMCell) expects `inputs` of shape "
-                "(batch, input_dim) with a defined input_dim: one time "
-                "step (wrap the cell in keras.layers.RNN for sequences). "
-                f"Received inputs with shape {shape}."
-            )
-        input_dim = int(shape[-1])
-        self.kernel = self.add_weight(
-            name="kernel",
-            shape=(input_dim, 4 * self.units),
-            initializer=self._reseeded(self.kernel_initializer),
-            regularizer=self.kernel_regularizer,
-        )
-        self.recurrent_kernel = self.add_weight(
-            name="recurrent_kernel",
-            shape=(self.units, 4 * self.units),
-            initializer=self._reseeded(self.recurrent_initializer),
-            regularizer=self.recurrent_regularizer,
-        )
-        self.bias = None
-        if self.use_bias:
-            self.bias = self.add_weight(
-                name="bias",
-                shape=(4 * self.units,),
-                initializer=self._reseeded(self.bias_initializer),
-                regularizer=self.bias_regularizer,
-            )
-        self.input_spec = keras.InputSpec(ndim=2, axes={-1: input_dim})
-
-    def get_initial_state(self, batch_size=None):
-        """Zero `[h, c]` for `batch_size` sequences."""
-        return [
-            ops.zeros((batch_size, self.units), self.compute_dtype)
-            for _ in range(2)
-        ]
 
     def call(self, inputs, states):
-        h_prev, c_prev = _check_states(self, states, 2, "[h, c]")
+        h_prev, c_prev = self.check_states(states)
         # All four gates' pre-activations in one pair of matmuls.
         z = ops.matmul(inputs, self.kernel)
         z = z + ops.matmul(h_prev, self.recurrent_kernel)
@@ -172,35 +127,7 @@ class LSTMCell(DenseWeightsLayer):
         config = super().get_config()
         config.update(
             {
-                "units": self.units,
                 "forget_bias": self.forget_bias,
-                "activation": serialize_activation(self.activation),
-                "recurrent_activation": serialize_activation(
-                    self.recurrent_activation
-                ),
-                "recurrent_initializer": keras.initializers.serialize(
-                    self.recurrent_initializer
-                ),
-                "recurrent_regularizer": keras.regularizers.serialize(
-                    self.recurrent_regularizer
-                ),
             }
         )
         return config
-
-
-def _check_states(cell, states, count, names):
-    """`states` as a list of `count` tensors of shape `(batch, units)`."""
-    if not isinstance(states, (list, tuple)):
-        states = [states]
-    states = list(states)
-    shapes = [tuple(getattr(s, "shape", ())) for s in states]
-    if len(states) != count or any(
-        len(s) != 2 or s[-1] not in (None, cell.units) for s in shapes
-    ):
-        raise ValueError(
-            f"Layer '{cell.name}' ({type(cell).__name__}) expects `states` "
-            f"to be {names}: {count} tensor(s) of shape (batch, "
-            f"{cell.units}). Received states with shapes {shapes}."
-        )
-    return states

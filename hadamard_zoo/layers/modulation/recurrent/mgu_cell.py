@@ -3,16 +3,13 @@
 import keras
 from keras import ops
 
-from hadamard_zoo.layers.base import DenseWeightsLayer
-from hadamard_zoo.layers.base import get_activation
-from hadamard_zoo.layers.base import get_initializer
-from hadamard_zoo.layers.base import serialize_activation
-from hadamard_zoo.layers.modulation.recurrent.lstm_cell import _check_states
-from hadamard_zoo.utils.validation import check_int
+from hadamard_zoo.layers.modulation.recurrent._fused_gate_cell import (
+    _FusedGateCell,
+)
 
 
 @keras.saving.register_keras_serializable(package="hadamard_zoo")
-class MGUCell(DenseWeightsLayer):
+class MGUCell(_FusedGateCell):
     """One step of a minimal gated unit (MGU): a GRU with a single gate.
 
     With `x_t` the input and `h_{t-1}` the previous state:
@@ -76,6 +73,8 @@ class MGUCell(DenseWeightsLayer):
         recurrent networks.
     """
 
+    gates = 2
+
     def __init__(
         self,
         units,
@@ -85,60 +84,17 @@ class MGUCell(DenseWeightsLayer):
         recurrent_regularizer=None,
         **kwargs,
     ):
-        super().__init__(**kwargs)
-        self.units = check_int("units", units)
-        self.activation = get_activation(activation) or keras.activations.linear
-        self.recurrent_activation = (
-            get_activation(recurrent_activation, "recurrent_activation")
-            or keras.activations.linear
+        super().__init__(
+            units,
+            activation,
+            recurrent_activation,
+            recurrent_initializer,
+            recurrent_regularizer,
+            **kwargs,
         )
-        self.recurrent_initializer = get_initializer(
-            recurrent_initializer, "recurrent_initializer"
-        )
-        self.recurrent_regularizer = keras.regularizers.get(
-            recurrent_regularizer
-        )
-        self.state_size = self.units
-        self.output_size = self.units
-
-    def build(self, input_shape):
-        shape = tuple(input_shape)
-        if len(shape) != 2 or shape[-1] is None:
-            raise ValueError(
-                f"Layer '{self.name}' (MGUCell) expects `inputs` of shape "
-                "(batch, input_dim) with a defined input_dim: one time "
-                "step (wrap the cell in keras.layers.RNN for sequences). "
-                f"Received inputs with shape {shape}."
-            )
-        input_dim = int(shape[-1])
-        self.kernel = self.add_weight(
-            name="kernel",
-            shape=(input_dim, 2 * self.units),
-            initializer=self._reseeded(self.kernel_initializer),
-            regularizer=self.kernel_regularizer,
-        )
-        self.recurrent_kernel = self.add_weight(
-            name="recurrent_kernel",
-            shape=(self.units, 2 * self.units),
-            initializer=self._reseeded(self.recurrent_initializer),
-            regularizer=self.recurrent_regularizer,
-        )
-        self.bias = None
-        if self.use_bias:
-            self.bias = self.add_weight(
-                name="bias",
-                shape=(2 * self.units,),
-                initializer=self._reseeded(self.bias_initializer),
-                regularizer=self.bias_regularizer,
-            )
-        self.input_spec = keras.InputSpec(ndim=2, axes={-1: input_dim})
-
-    def get_initial_state(self, batch_size=None):
-        """Zero `[h]` for `batch_size` sequences."""
-        return [ops.zeros((batch_size, self.units), self.compute_dtype)]
 
     def call(self, inputs, states):
-        (h_prev,) = _check_states(self, states, 1, "[h]")
+        (h_prev,) = self.check_states(states)
         units = self.units
         x = ops.matmul(inputs, self.kernel)
         if self.bias is not None:
@@ -158,19 +114,5 @@ class MGUCell(DenseWeightsLayer):
 
     def get_config(self):
         config = super().get_config()
-        config.update(
-            {
-                "units": self.units,
-                "activation": serialize_activation(self.activation),
-                "recurrent_activation": serialize_activation(
-                    self.recurrent_activation
-                ),
-                "recurrent_initializer": keras.initializers.serialize(
-                    self.recurrent_initializer
-                ),
-                "recurrent_regularizer": keras.regularizers.serialize(
-                    self.recurrent_regularizer
-                ),
-            }
-        )
+        config.update({})
         return config
