@@ -365,11 +365,12 @@ def _link_prediction_recipes():
     ] + [
         # RotatE's WN18RR settings (γ 6, α 0.5, batch 512, 256 negatives)
         # at the low dimension d = 32. RotatE's rate (5e-5 over 80k steps)
-        # learns nothing in the 90-minute budget; on the valid split
-        # (scripts/link_prediction_pilot.py), lr
-        # 1e-2 reached MRR 0.383 after 2000 steps (3e-3: 0.351), and
-        # holding it for 5000 steps then dividing by 10 gave 0.452 at
-        # step 6000 (0.376 at step 4000 before the cut).
+        # does not fit a 90-minute budget: on the valid split
+        # (scripts/link_prediction_pilot.py) lr 1e-3 was still at MRR
+        # 0.0008 after 400 steps, while lr 1e-2 reached MRR 0.383 after
+        # 2000 steps (3e-3: 0.351), and holding it for 5000 steps then
+        # dividing by 10 gave 0.452 at step 6000 (0.376 at step 4000,
+        # before the cut).
         LinkPredictionRecipe(
             name="rotate_wn18rr",
             description="RotatE (d=32) on WN18RR",
