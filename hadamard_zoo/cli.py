@@ -145,6 +145,25 @@ def _predict_link(predictor, args):
     return 0
 
 
+def _continue_text(model, args):
+    """Continues each prompt with a language-model preset (top-k sampling,
+    seeded) and prints the prompt's own perplexity."""
+    import keras
+    import keras_hub
+
+    if not args.images:
+        raise ValueError(f"{args.name} needs at least one prompt to continue.")
+    vocabulary_size = model.preprocessor.tokenizer.vocabulary_size()
+    k = min(args.top_k or 10, vocabulary_size)
+    model.compile(sampler=keras_hub.samplers.TopKSampler(k=k, seed=args.seed))
+    keras.utils.set_random_seed(args.seed)
+    perplexities = model.perplexity(args.images)
+    for prompt, perplexity in zip(args.images, perplexities, strict=True):
+        text = model.generate(prompt, max_length=args.max_length)
+        print(f"{prompt!r} (perplexity {perplexity:.1f}): {text}")
+    return 0
+
+
 def _predict(args):
     import keras_hub
 
@@ -155,6 +174,8 @@ def _predict(args):
     classifier = hadamard_zoo.load_classifier(args.name)
     if isinstance(classifier, KnowledgeGraphLinkPredictor):
         return _predict_link(classifier, args)
+    if isinstance(classifier, keras_hub.models.CausalLM):
+        return _continue_text(classifier, args)
     if not args.images:
         raise ValueError(f"{args.name} needs at least one INPUT to classify.")
     dataset = presets.preset_info(args.name)["metrics"].get("dataset")
@@ -218,17 +239,28 @@ def build_parser():
     predict = commands.add_parser(
         "predict",
         help="classify images (PNG, JPEG or NPY), or sentences for a text "
-        "preset, or answer a link-prediction query, with a preset",
+        "preset, continue prompts with a language model, or answer a "
+        "link-prediction query, with a preset",
     )
     predict.add_argument("name")
     predict.add_argument(
         "images",
         nargs="*",
         metavar="INPUT",
-        help="image files, or the sentences themselves for a text preset",
+        help="image files, or the sentences (prompts) themselves for a "
+        "text (language-model) preset",
     )
     predict.add_argument(
         "--top-k", "--top", type=int, default=None, help="answers to show"
+    )
+    predict.add_argument(
+        "--max-length",
+        type=int,
+        default=30,
+        help="language model: tokens in prompt and continuation",
+    )
+    predict.add_argument(
+        "--seed", type=int, default=0, help="language model: sampling seed"
     )
     predict.add_argument("--head", help="link prediction: the known head")
     predict.add_argument("--relation", help="link prediction: the relation")

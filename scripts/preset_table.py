@@ -37,6 +37,11 @@ def _metric(metrics):
     """Accuracy as a percentage; ranking metrics by name, as fractions."""
     if metrics["metric"] == "accuracy":
         return f"{metrics['value'] * 100:.2f}% accuracy"
+    if metrics["metric"] == "perplexity":
+        return (
+            f"perplexity {metrics['value']:.1f} "
+            f"(valid {metrics['valid_perplexity']:.1f})"
+        )
     names = {"auc_pr": "AUC-PR", "mrr": "MRR"}
     text = f"{names[metrics['metric']]} {metrics['value']:.3f}"
     ranking = metrics.get("ranking", {})

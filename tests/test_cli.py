@@ -72,3 +72,31 @@ def test_help(argv, capsys):
     with pytest.raises(SystemExit) as exit_info:
         cli.main(argv)
     assert exit_info.value.code == 0
+
+
+def test_predict_continues_prompts_with_a_language_model(tmp_path, capsys):
+    from hadamard_zoo.models.rnn_lm import RNNLMBackbone
+    from hadamard_zoo.models.rnn_lm import RNNLMCausalLM
+    from hadamard_zoo.models.rnn_lm import RNNLMCausalLMPreprocessor
+    from hadamard_zoo.models.rnn_lm import RNNLMTokenizer
+
+    words = ["<unk>", "<eos>", "the", "cat", "sat", "on", "mat"]
+    tokenizer = RNNLMTokenizer(words)
+    model = RNNLMCausalLM(
+        RNNLMBackbone(vocabulary_size=len(words), hidden_dim=4),
+        preprocessor=RNNLMCausalLMPreprocessor(tokenizer, sequence_length=8),
+    )
+    model.save_to_preset(str(tmp_path / "lm"))
+    argv = ["predict", str(tmp_path / "lm"), "the cat", "on the mat"]
+    assert cli.main([*argv, "--max-length", "6", "--seed", "3"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("'the cat' (perplexity ")
+    # The continuation starts with the prompt, at most 6 tokens in all.
+    continuation = lines[1].split("): ", 1)[1].split()
+    assert continuation[:3] == ["on", "the", "mat"]
+    assert len(continuation) <= 6
+    assert cli.main([*argv, "--max-length", "6", "--seed", "3"]) == 0
+    assert capsys.readouterr().out.strip().splitlines() == lines  # seeded
+    assert cli.main(["predict", str(tmp_path / "lm")]) == 2
+    assert "prompt" in capsys.readouterr().err

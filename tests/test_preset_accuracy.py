@@ -3,7 +3,8 @@
 The images (sentences) go in raw: uint8 pixels (strings) through the
 preset's own preprocessor, so this also checks that the preprocessor saved
 with the preset matches the scaling (vocabulary) the recipe trained with.
-Link-prediction presets re-rank their full test split.
+Link-prediction presets re-rank their full test split; language models
+re-read it.
 """
 
 import json
@@ -15,6 +16,7 @@ import hadamard_zoo
 from hadamard_zoo import presets
 from hadamard_zoo.datasets import KNOWLEDGE_GRAPHS
 from hadamard_zoo.datasets import load_knowledge_graph
+from hadamard_zoo.training import language_modeling
 from hadamard_zoo.training import link_prediction
 from hadamard_zoo.training.image_classification import load_split
 from hadamard_zoo.training.text_classification import DATASETS as TEXT
@@ -41,6 +43,18 @@ def test_bundled_preset_accuracy(name):
         assert results["mrr"] == pytest.approx(
             metrics["ranking"]["mrr"], abs=1e-3
         )
+        return
+    if metrics["metric"] == "perplexity":
+        # The full test split read as one stream, state carried.
+        model = hadamard_zoo.load_classifier(name)
+        tokenizer = model.preprocessor.tokenizer
+        tokens = language_modeling.load_stream(metrics["dataset"], "test")
+        ids = [tokenizer.token_to_id(t) for t in tokens]
+        perplexity, count = language_modeling.stream_perplexity(
+            model.backbone, ids
+        )
+        assert count == metrics["examples"]
+        assert perplexity == pytest.approx(metrics["value"], abs=0.01)
         return
     if metrics["dataset"] in TEXT:
         inputs, labels = load_text_split(metrics["dataset"], metrics["split"])

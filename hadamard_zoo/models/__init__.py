@@ -7,6 +7,8 @@ Importing this package registers every model class with Keras, so
   prediction.
 - `monet`: MONet (Multilinear Operator Networks) image classifiers.
 - `pinet`: Π-Nets (CCP, NCP, product of polynomials) image classifiers.
+- `rnn_lm`: recurrent word-level language models (LSTM, GRU, MGU,
+  Li-GRU, HGRN) with generation and carried states.
 - `polysa_transformer`: transformers whose token mixer is Poly-SA (or,
   one flag apart, multi-head attention): text and patch-image classifiers.
 """
@@ -35,3 +37,9 @@ from hadamard_zoo.models.polysa_transformer import (
 )
 from hadamard_zoo.models.polysa_transformer import PolySATokenizer
 from hadamard_zoo.models.polysa_transformer import PolySATransformerBackbone
+from hadamard_zoo.models.rnn_lm import RNNLMBackbone
+from hadamard_zoo.models.rnn_lm import RNNLMCausalLM
+from hadamard_zoo.models.rnn_lm import RNNLMCausalLMPreprocessor
+from hadamard_zoo.models.rnn_lm import RNNLMTokenizer
+from hadamard_zoo.models.rnn_lm import StatefulHGRN
+from hadamard_zoo.models.rnn_lm import StatefulRNN

@@ -176,6 +176,68 @@ class LinkPredictionRecipe:
 
 # The survey's PyTorch CCP listing and tutorial: rank 16, degree 4, SGD
 # lr 1e-3 momentum 0.9, batch 64, 10 epochs, inputs Normalize(0.5, 0.5).
+@dataclasses.dataclass(frozen=True)
+class LanguageModelRecipe:
+    """How one word-level language model is trained (Zaremba et al.).
+
+    The training text is one stream of token ids cut into `batch_size`
+    parallel rows, read `num_steps` tokens at a time with the recurrent
+    states carried from window to window (truncated back-propagation
+    through time) and reset at the start of every epoch. The loss of a
+    window is the cross-entropy summed over its `num_steps` positions and
+    averaged over the rows, as in Zaremba et al.'s code, which sets the
+    scale that `learning_rate` and `clip_norm` refer to.
+
+    Attributes:
+        name: preset name.
+        description: one line for `hadamard-zoo list`.
+        dataset: `"ptb"` (trained on `train`, measured on `valid` and
+            `test`).
+        backbone: keyword arguments of `RNNLMBackbone` except the
+            vocabulary size and statefulness, which the recipe sets.
+        batch_size: parallel rows of the training stream.
+        num_steps: tokens per window (the unrolled length).
+        epochs: passes over the training stream.
+        learning_rate: SGD's initial learning rate.
+        decay: the factor the rate is multiplied by every epoch after
+            `decay_after` epochs: `lr_e = lr * decay ** max(e + 1 −
+            decay_after, 0)` for epoch `e` counted from 0.
+        decay_after: epochs at the initial rate.
+        clip_norm: the largest global norm of the gradient.
+        sequence_length: the shipped preprocessor's padded length.
+        seed: the seed of initialisation.
+        ship: whether the result is a bundled preset (else a baseline).
+        baseline_of: for a baseline, the preset it is compared with.
+        family: the model family (`hadamard_zoo.models.<family>`).
+    """
+
+    name: str
+    description: str
+    dataset: str
+    backbone: dict
+    batch_size: int = 20
+    num_steps: int = 20
+    epochs: int = 13
+    learning_rate: float = 1.0
+    decay: float = 0.5
+    decay_after: int = 4
+    clip_norm: float = 5.0
+    sequence_length: int = 64
+    seed: int = 0
+    ship: bool = True
+    baseline_of: str = None
+    family: str = "rnn_lm"
+
+    def learning_rate_at(self, epoch):
+        """The rate of epoch `epoch` (counted from 0)."""
+        return self.learning_rate * self.decay ** max(
+            epoch + 1 - self.decay_after, 0
+        )
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+
 _SURVEY_CCP = dict(
     dataset="mnist",
     scale=2.0 / 255.0,
@@ -291,6 +353,7 @@ def _recipes():
     recipes += _monet_recipes()
     recipes += _text_recipes()
     recipes += _link_prediction_recipes()
+    recipes += _language_model_recipes()
     return {recipe.name: recipe for recipe in recipes}
 
 
@@ -425,6 +488,29 @@ def _text_recipes():
             ship=False,
             baseline_of="polysa_transformer_sst2",
         ),
+    ]
+
+
+# Zaremba et al.'s small configuration (2 x 200, no dropout).
+_ZAREMBA_SMALL = dict(hidden_dim=200, num_layers=2, dropout=0.0, init_scale=0.1)
+
+
+def _language_model_recipes():
+    """Zaremba's small PTB recipe, for each cell with the same budget."""
+    cells = {
+        "lstm": "LSTM",
+        "gru": "GRU (reset gate before U_h)",
+        "mgu": "minimal gated unit",
+        "hgrn": "HGRN gated linear recurrence",
+    }
+    return [
+        LanguageModelRecipe(
+            name=f"{cell}_ptb_small",
+            description=f"2 x 200 {label} word-level language model",
+            dataset="ptb",
+            backbone={**_ZAREMBA_SMALL, "cell": cell},
+        )
+        for cell, label in cells.items()
     ]
 
 
