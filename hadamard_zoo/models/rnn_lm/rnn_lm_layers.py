@@ -56,8 +56,10 @@ class StatefulHGRN(HGRN):
     >>> _ = layer(x[:, :3]); whole.build(x.shape)
     >>> whole.set_weights(layer.get_weights()[:-1])
     >>> layer.reset_state()
-    >>> parts = np.concatenate([layer(x[:, :3]), layer(x[:, 3:])], axis=1)
-    >>> bool(np.allclose(parts, whole(x), atol=1e-5))
+    >>> to_np = keras.ops.convert_to_numpy
+    >>> parts = [to_np(layer(x[:, :3])), to_np(layer(x[:, 3:]))]
+    >>> parts = np.concatenate(parts, axis=1)
+    >>> bool(np.allclose(parts, to_np(whole(x)), atol=1e-5))
     True
 
     Reference:
@@ -152,7 +154,8 @@ class StatefulRNN(keras.layers.RNN):
     >>> from hadamard_zoo.layers import GRUCell
     >>> rnn = StatefulRNN(GRUCell(4), return_sequences=True, stateful=True)
     >>> x = np.ones((2, 3, 5), "float32")
-    >>> first = np.asarray(rnn(x)); second = np.asarray(rnn(x))
+    >>> first = keras.ops.convert_to_numpy(rnn(x))
+    >>> second = keras.ops.convert_to_numpy(rnn(x))
     >>> bool(np.allclose(first, second))  # the second call goes on
     False
     >>> [w.name for w in rnn.non_trainable_weights]
