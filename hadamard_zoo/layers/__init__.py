@@ -10,7 +10,9 @@
   soft mask blending, causal linear attention, partial and gated
   convolutions, DropConnect, weight masks and magnitude pruning) and
   recurrent gating (LSTM, GRU, MGU, Li-GRU, IndRNN, RHN and ConvLSTM
-  cells; HGRN, GLA and mLSTM with recurrent and chunkwise paths).
+  cells; HGRN, GLA and mLSTM with recurrent and chunkwise paths) and
+  style modulation (StyleGAN's equalized, modulated and styled
+  convolutions, noise injection, ToRGB; SPADE residual blocks).
 - `efficient`: Hadamard products in place of matrix products (Poly-SA,
   Poly-NL, gated attention units, mixed chunk attention, MONet's Mu-layer
   and block, StarNet's block, gMLP's spatial gating unit).
@@ -54,6 +56,8 @@ from hadamard_zoo.layers.modulation import AdaptiveInstanceNormalization
 from hadamard_zoo.layers.modulation import CausalLinearAttention
 from hadamard_zoo.layers.modulation import ConvLSTM2DCell
 from hadamard_zoo.layers.modulation import DropConnectDense
+from hadamard_zoo.layers.modulation import EqualizedConv2D
+from hadamard_zoo.layers.modulation import EqualizedDense
 from hadamard_zoo.layers.modulation import FiLM
 from hadamard_zoo.layers.modulation import GatedConv2D
 from hadamard_zoo.layers.modulation import GRUCell
@@ -63,11 +67,17 @@ from hadamard_zoo.layers.modulation import LiGRUCell
 from hadamard_zoo.layers.modulation import LSTMCell
 from hadamard_zoo.layers.modulation import MaxAbsClip
 from hadamard_zoo.layers.modulation import MGUCell
+from hadamard_zoo.layers.modulation import ModulatedConv2D
+from hadamard_zoo.layers.modulation import NoiseInjection
 from hadamard_zoo.layers.modulation import PartialConv2D
+from hadamard_zoo.layers.modulation import PixelNormalization
 from hadamard_zoo.layers.modulation import ReGLU
 from hadamard_zoo.layers.modulation import RHNCell
 from hadamard_zoo.layers.modulation import SoftMaskBlend
+from hadamard_zoo.layers.modulation import SPADEResBlock
+from hadamard_zoo.layers.modulation import StyledConv
 from hadamard_zoo.layers.modulation import SwiGLU
+from hadamard_zoo.layers.modulation import ToRGB
 from hadamard_zoo.layers.modulation import WeightMask
 from hadamard_zoo.layers.modulation import prune_by_magnitude
 from hadamard_zoo.layers.modulation import sparsity_report

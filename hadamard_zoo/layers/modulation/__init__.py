@@ -30,4 +30,12 @@ from hadamard_zoo.layers.modulation.recurrent import MGUCell
 from hadamard_zoo.layers.modulation.recurrent import RHNCell
 from hadamard_zoo.layers.modulation.soft_mask_blend import SoftMaskBlend
 from hadamard_zoo.layers.modulation.spade import SPADE
+from hadamard_zoo.layers.modulation.spade_res_block import SPADEResBlock
+from hadamard_zoo.layers.modulation.style import EqualizedConv2D
+from hadamard_zoo.layers.modulation.style import EqualizedDense
+from hadamard_zoo.layers.modulation.style import ModulatedConv2D
+from hadamard_zoo.layers.modulation.style import NoiseInjection
+from hadamard_zoo.layers.modulation.style import PixelNormalization
+from hadamard_zoo.layers.modulation.style import StyledConv
+from hadamard_zoo.layers.modulation.style import ToRGB
 from hadamard_zoo.layers.modulation.weight_mask import WeightMask
