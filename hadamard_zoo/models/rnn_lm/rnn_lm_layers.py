@@ -117,8 +117,12 @@ class StatefulHGRN(HGRN):
                 "starts from its carried state; call `reset_state()` "
                 "instead of passing `initial_state`."
             )
+        # A copy: PyTorch's autograd keeps the initial state for the
+        # backward pass, and the assign below changes the variable in place.
         outputs, h = super().call(
-            inputs, initial_state=[self.state.value], return_state=True
+            inputs,
+            initial_state=[ops.copy(self.state.value)],
+            return_state=True,
         )
         self.state.assign(ops.cast(h, self.state.dtype))
         return [outputs, h] if return_state else outputs
