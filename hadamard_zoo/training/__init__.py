@@ -5,6 +5,7 @@ one small file per backend here (DESIGN.md §3); image and text
 classification need none: they are plain `model.fit`.
 """
 
+from hadamard_zoo.training.gan_trainer import GANTrainer
 from hadamard_zoo.training.recipes import RECIPES
 from hadamard_zoo.training.recipes import ImageClassificationRecipe
 from hadamard_zoo.training.recipes import LanguageModelRecipe
