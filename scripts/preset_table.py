@@ -39,8 +39,8 @@ def _metric(metrics):
         return f"{metrics['value'] * 100:.2f}% accuracy"
     if metrics["metric"] == "perplexity":
         return (
-            f"perplexity {metrics['value']:.1f} "
-            f"(valid {metrics['valid_perplexity']:.1f})"
+            f"perplexity {metrics['value']:.2f} "
+            f"(valid {metrics['valid_perplexity']:.2f})"
         )
     names = {"auc_pr": "AUC-PR", "mrr": "MRR"}
     text = f"{names[metrics['metric']]} {metrics['value']:.3f}"
