@@ -60,7 +60,9 @@ def recurrent_layer(
         # Zaremba et al. add no constant to the forget gate.
         cell_kwargs["forget_bias"] = 0.0
     return StatefulRNN(
-        CELLS[cell](hidden_dim, **cell_kwargs),
+        # A fixed name: weight paths read recurrent_<i>/cell/kernel, not a
+        # name numbered by how many cells the process built before.
+        CELLS[cell](hidden_dim, name="cell", **cell_kwargs),
         return_sequences=True,
         stateful=stateful,
         dtype=dtype,
