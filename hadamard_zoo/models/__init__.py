@@ -9,6 +9,11 @@ Importing this package registers every model class with Keras, so
 - `pinet`: Π-Nets (CCP, NCP, product of polynomials) image classifiers.
 - `rnn_lm`: recurrent word-level language models (LSTM, GRU, MGU,
   Li-GRU, HGRN) with generation and carried states.
+- `stylegan`: a StyleGAN-like generator (mapping network, modulated
+  convolutions, truncation, style mixing), its ResNet discriminator and a
+  DCGAN baseline of similar size.
+- `spade`: the SPADE generator (semantic label map → image) and a
+  multi-scale PatchGAN discriminator.
 - `polysa_transformer`: transformers whose token mixer is Poly-SA (or,
   one flag apart, multi-head attention): text and patch-image classifiers.
 """
@@ -43,3 +48,9 @@ from hadamard_zoo.models.rnn_lm import RNNLMCausalLMPreprocessor
 from hadamard_zoo.models.rnn_lm import RNNLMTokenizer
 from hadamard_zoo.models.rnn_lm import StatefulHGRN
 from hadamard_zoo.models.rnn_lm import StatefulRNN
+from hadamard_zoo.models.spade import PatchGANDiscriminator
+from hadamard_zoo.models.spade import SPADEGenerator
+from hadamard_zoo.models.stylegan import DCGANDiscriminator
+from hadamard_zoo.models.stylegan import DCGANGenerator
+from hadamard_zoo.models.stylegan import StyleGANDiscriminator
+from hadamard_zoo.models.stylegan import StyleGANGenerator

@@ -93,6 +93,37 @@ def _input_shapes(model):
     return [tuple(tensor.shape) for tensor in inputs]
 
 
+def _as_declared(model, inputs):
+    """`inputs` (a tensor or a list) in the structure `model` declares.
+
+    Functional models with dict inputs (e.g. `{"segmap", "z"}`) get a dict:
+    a latent is the rank-2 input, a condition or image the other one.
+    """
+    try:
+        declared = model.input
+    except (AttributeError, ValueError):  # a subclassed model
+        return inputs
+    if not isinstance(declared, dict):
+        return inputs
+    values = inputs if isinstance(inputs, (list, tuple)) else [inputs]
+    if len(declared) != len(values):
+        return inputs
+    if len(values) == 1:
+        return {next(iter(declared)): values[0]}
+    ranks = {key: len(spec.shape) for key, spec in declared.items()}
+    packed = {}
+    for value in values:
+        rank = len(value.shape)
+        key = next(
+            (k for k, r in ranks.items() if r == rank and k not in packed),
+            None,
+        )
+        if key is None:
+            return inputs
+        packed[key] = value
+    return packed
+
+
 def _same_shape(a, b):
     return len(a) == len(b) and all(
         x is None or y is None or x == y for x, y in zip(a, b, strict=True)
@@ -452,11 +483,15 @@ class GANTrainer(keras.Model):
 
     def _generate(self, condition, z):
         inputs = [condition, z] if self.conditional else z
-        return self.generator(inputs, training=True)
+        return self.generator(
+            _as_declared(self.generator, inputs), training=True
+        )
 
     def _discriminate(self, images, condition, training=True):
         inputs = [images, condition] if self.conditional else images
-        return self.discriminator(inputs, training=training)
+        return self.discriminator(
+            _as_declared(self.discriminator, inputs), training=training
+        )
 
     def _r1_penalty(self, real, condition, input_gradient):
         def total_logits(images):
