@@ -1,4 +1,5 @@
-"""The `hadamard-zoo` command line: list, info, predict, train, demo."""
+"""The `hadamard-zoo` command line: list, info, predict, generate, train,
+demo."""
 
 import argparse
 import json
@@ -192,6 +193,114 @@ def _predict(args):
     return 0
 
 
+LABEL_SUFFIXES = (".png", ".npy")
+
+
+def read_label_maps(path):
+    """Integer label maps `(M, H, W)` from a PNG of class ids or an NPY file.
+
+    A PNG holds one map, its pixel values the class ids (one channel:
+    mode L, P or I); an NPY file holds one map `(H, W)` or several
+    `(M, H, W)` of integers.
+    """
+    import numpy as np
+
+    path = pathlib.Path(path)
+    if path.suffix.lower() not in LABEL_SUFFIXES:
+        raise ValueError(
+            f"--labels {str(path)!r}: expected a .png of class ids or a "
+            ".npy integer array."
+        )
+    if path.suffix.lower() == ".npy":
+        maps = np.load(path)
+    else:
+        from PIL import Image
+
+        with Image.open(path) as pil:
+            if pil.mode not in ("L", "P", "I", "I;16"):
+                raise ValueError(
+                    f"--labels {str(path)!r}: a PNG label map has one "
+                    "channel of class ids (mode L, P or I). Received a "
+                    f"{pil.mode} image."
+                )
+            maps = np.asarray(pil)
+    if maps.ndim == 2:
+        maps = maps[None]
+    if maps.ndim != 3 or not np.issubdtype(maps.dtype, np.integer):
+        raise ValueError(
+            f"--labels {str(path)!r}: expected integer class ids of shape "
+            f"(height, width) or (maps, height, width). Received an array "
+            f"of shape {maps.shape} and dtype {maps.dtype}."
+        )
+    return maps.astype("int32")
+
+
+def _preset_dataset(name):
+    """The `dataset` of a preset's `metrics.json`, or `None`."""
+    from hadamard_zoo import presets
+
+    path = pathlib.Path(presets.resolve(name)) / presets.METRICS_FILE
+    try:
+        return json.loads(path.read_text()).get("dataset")
+    except (OSError, ValueError):
+        return None
+
+
+def _generate(args):
+    from hadamard_zoo import generation
+    from hadamard_zoo.image_grid import SUFFIXES
+    from hadamard_zoo.image_grid import write_image_grid
+
+    if args.num < 1:
+        raise ValueError(f"--num must be at least 1. Received: {args.num}.")
+    if args.seed < 0:
+        raise ValueError(f"--seed must be >= 0. Received: {args.seed}.")
+    if args.truncation is not None and not 0 <= args.truncation <= 1:
+        raise ValueError(
+            f"--truncation must be in [0, 1]. Received: {args.truncation}."
+        )
+    if pathlib.Path(args.out).suffix.lower() not in SUFFIXES:
+        raise ValueError(
+            f"--out must name a {' or '.join(SUFFIXES)} file. Received: "
+            f"{args.out!r}."
+        )
+    generator = generation.load_generator(args.name)
+    label_maps = None
+    is_spade = hasattr(generator, "segmap_from_labels")
+    if args.labels and not is_spade:
+        raise ValueError(
+            f"--labels is for SPADE presets; {args.name} holds a "
+            f"{type(generator).__name__}, which draws from a latent alone."
+        )
+    if is_spade and args.labels:
+        label_maps = read_label_maps(args.labels)
+        try:
+            generator.segmap_from_labels(label_maps)
+        except ValueError as error:
+            raise ValueError(f"--labels {args.labels!r}: {error}") from None
+    elif is_spade:
+        dataset = _preset_dataset(args.name)
+        if dataset not in ("mnist", "fashion_mnist"):
+            dataset = "fashion_mnist"
+        if generator.num_classes != 11 or generator.resolution < 28:
+            raise ValueError(
+                f"{args.name} has no bundled label maps (num_classes="
+                f"{generator.num_classes}, resolution="
+                f"{generator.resolution}); pass --labels."
+            )
+        label_maps = generation.sample_label_maps(dataset, generator.resolution)
+    images = generation.sample_images(
+        generator,
+        args.num,
+        seed=args.seed,
+        truncation=args.truncation,
+        label_maps=label_maps,
+    )
+    path = write_image_grid(args.out, images, columns=args.columns)
+    print(f"{args.name}: {args.num} images -> {path}")
+    return 0
+
+
 def _train(args):
     from hadamard_zoo.training import train
 
@@ -266,6 +375,34 @@ def build_parser():
     predict.add_argument("--relation", help="link prediction: the relation")
     predict.add_argument("--tail", help="link prediction: the known tail")
     predict.set_defaults(handler=_predict)
+
+    generate = commands.add_parser(
+        "generate",
+        help="draw a grid of images (PNG) from a generator preset",
+    )
+    generate.add_argument(
+        "name", help="a bundled generator preset or a preset directory"
+    )
+    generate.add_argument("--num", type=int, default=64, help="images")
+    generate.add_argument(
+        "--out", default="grid.png", help="the PNG file to write"
+    )
+    generate.add_argument("--seed", type=int, default=0, help="sampling seed")
+    generate.add_argument(
+        "--truncation",
+        type=float,
+        default=None,
+        help="StyleGAN: psi in [0, 1] (1: none)",
+    )
+    generate.add_argument(
+        "--labels",
+        help="SPADE: a label map of class ids (PNG, or NPY of shape (H, W) "
+        "or (maps, H, W)); default: the bundled sample garments' maps",
+    )
+    generate.add_argument(
+        "--columns", type=int, default=None, help="images per grid row"
+    )
+    generate.set_defaults(handler=_generate)
 
     train = commands.add_parser(
         "train", help="reproduce a preset (or baseline) from its recipe"

@@ -34,9 +34,17 @@ def _size(name):
 
 
 def _metric(metrics):
-    """Accuracy as a percentage; ranking metrics by name, as fractions."""
+    """Accuracy as a percentage; ranking metrics by name, as fractions;
+    FID with its floor."""
     if metrics["metric"] == "accuracy":
         return f"{metrics['value'] * 100:.2f}% accuracy"
+    if metrics["metric"] == "fid":
+        # Classifier-feature FID, lower is better; the floor is real
+        # against real held-out images at the same sample size.
+        text = f"FID {metrics['value']:.2f} (floor {metrics['floor']:.2f})"
+        if "class_accuracy" in metrics:
+            text += f", class accuracy {metrics['class_accuracy'] * 100:.1f}%"
+        return text
     if metrics["metric"] == "perplexity":
         return (
             f"perplexity {metrics['value']:.2f} "

@@ -100,3 +100,143 @@ def test_predict_continues_prompts_with_a_language_model(tmp_path, capsys):
     assert capsys.readouterr().out.strip().splitlines() == lines  # seeded
     assert cli.main(["predict", str(tmp_path / "lm")]) == 2
     assert "prompt" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def generator_presets(tmp_path_factory):
+    """Untrained tiny StyleGAN, DCGAN and SPADE generators as presets."""
+    from hadamard_zoo.models.spade import SPADEGenerator
+    from hadamard_zoo.models.stylegan import DCGANGenerator
+    from hadamard_zoo.models.stylegan import StyleGANGenerator
+
+    root = tmp_path_factory.mktemp("generators")
+    small = dict(base_filters=4, max_filters=8)
+    models = {
+        "stylegan": StyleGANGenerator(
+            latent_dim=4, w_dim=4, mapping_layers=1, **small
+        ),
+        "dcgan": DCGANGenerator(latent_dim=4, **small),
+        "spade": SPADEGenerator(
+            num_classes=11, latent_dim=4, hidden_filters=4, **small
+        ),
+    }
+    for name, model in models.items():
+        model.save_to_preset(str(root / name))
+    (root / "spade" / "metrics.json").write_text(
+        json.dumps({"dataset": "fashion_mnist", "metric": "fid"})
+    )
+    return root
+
+
+def _grid(path):
+    from PIL import Image
+
+    with Image.open(path) as picture:
+        return picture.size, np.asarray(picture)
+
+
+def test_generate_writes_a_seeded_grid(generator_presets, tmp_path, capsys):
+    preset = str(generator_presets / "stylegan")
+    argv = ["generate", preset, "--num", "6", "--columns", "3"]
+    for seed, name in ((1, "a.png"), (1, "b.png"), (2, "c.png")):
+        out = str(tmp_path / name)
+        assert cli.main([*argv, "--seed", str(seed), "--out", out]) == 0
+    assert "6 images" in capsys.readouterr().out
+    size, first = _grid(tmp_path / "a.png")
+    assert size == (3 * 33 + 1, 2 * 33 + 1)
+    np.testing.assert_array_equal(_grid(tmp_path / "b.png")[1], first)
+    assert not np.array_equal(_grid(tmp_path / "c.png")[1], first)
+    out = str(tmp_path / "truncated.png")
+    assert cli.main([*argv, "--truncation", "0.7", "--out", out]) == 0
+    assert _grid(out)[0] == size
+    out = str(tmp_path / "dcgan.png")
+    assert (
+        cli.main(
+            [
+                "generate",
+                str(generator_presets / "dcgan"),
+                "--num",
+                "4",
+                "--out",
+                out,
+            ]
+        )
+        == 0
+    )
+    assert _grid(out)[0] == (2 * 33 + 1, 2 * 33 + 1)
+
+
+def test_generate_spade_from_bundled_or_given_label_maps(
+    generator_presets, tmp_path
+):
+    from PIL import Image
+
+    preset = str(generator_presets / "spade")
+    out = str(tmp_path / "bundled.png")
+    assert cli.main(["generate", preset, "--num", "8", "--out", out]) == 0
+    assert _grid(out)[0] == (3 * 33 + 1, 3 * 33 + 1)
+
+    labels = np.zeros((32, 32), "uint8")
+    labels[6:26, 10:22] = 4  # a "dress" (class 3) silhouette
+    png = tmp_path / "labels.png"
+    Image.fromarray(labels).save(png)
+    npy = tmp_path / "labels.npy"
+    np.save(npy, np.stack([labels, labels[::-1]]).astype("int64"))
+    for path in (png, npy):
+        out = str(tmp_path / f"{path.suffix[1:]}.png")
+        argv = ["generate", preset, "--labels", str(path), "--num", "2"]
+        assert cli.main([*argv, "--out", out]) == 0
+        assert _grid(out)[0] == (2 * 33 + 1, 33 + 1)
+
+
+def test_generate_rejects_bad_arguments(generator_presets, tmp_path, capsys):
+    from PIL import Image
+
+    stylegan = str(generator_presets / "stylegan")
+    spade = str(generator_presets / "spade")
+    out = str(tmp_path / "grid.png")
+    wrong_size = tmp_path / "small.npy"
+    np.save(wrong_size, np.zeros((28, 28), "int64"))
+    unknown_id = tmp_path / "unknown.npy"
+    np.save(unknown_id, np.full((32, 32), 11, "int64"))
+    rgb = tmp_path / "rgb.png"
+    Image.fromarray(np.zeros((32, 32, 3), "uint8")).save(rgb)
+    floats = tmp_path / "floats.npy"
+    np.save(floats, np.zeros((32, 32), "float32"))
+    cases = [
+        (["generate", stylegan, "--num", "0"], "--num must be at least 1"),
+        (["generate", "no_such_generator"], "Unknown preset"),
+        (["generate", str(tmp_path / "missing")], "no such directory"),
+        (["generate", stylegan, "--truncation", "1.5"], "--truncation"),
+        (["generate", stylegan, "--out", "grid.jpg"], ".png"),
+        (["generate", stylegan, "--seed", "-1"], "--seed"),
+        (
+            [
+                "generate",
+                str(generator_presets / "dcgan"),
+                "--truncation",
+                "0.5",
+            ],
+            "StyleGAN generators only",
+        ),
+        (["generate", stylegan, "--labels", str(wrong_size)], "SPADE presets"),
+        (["generate", spade, "--labels", str(wrong_size)], "shape"),
+        (["generate", spade, "--labels", str(unknown_id)], "unknown ids [11]"),
+        (["generate", spade, "--labels", str(rgb)], "one channel"),
+        (["generate", spade, "--labels", str(floats)], "integer class ids"),
+        (["generate", spade, "--labels", "labels.txt"], ".npy"),
+    ]
+    for argv, message in cases:
+        assert (
+            cli.main([*argv, "--out", out] if "--out" not in argv else argv)
+            == 2
+        ), argv
+        error = capsys.readouterr().err
+        assert error.startswith("hadamard-zoo: error:"), argv
+        assert message in error, (argv, error)
+    assert not (tmp_path / "grid.png").exists()
+
+
+def test_generate_refuses_a_classifier_preset(tiny_presets, capsys):
+    assert cli.main(["generate", "pinet_ccp_mnist"]) == 2
+    assert "not an image generator" in capsys.readouterr().err

@@ -354,6 +354,7 @@ def _recipes():
     recipes += _text_recipes()
     recipes += _link_prediction_recipes()
     recipes += _language_model_recipes()
+    recipes += _image_generation_recipes()
     return {recipe.name: recipe for recipe in recipes}
 
 
@@ -512,6 +513,248 @@ def _language_model_recipes():
         )
         for cell, label in cells.items()
     ]
+
+
+GENERATORS = ("stylegan", "dcgan", "spade")
+DISCRIMINATORS = ("stylegan", "dcgan", "patchgan")
+
+
+@dataclasses.dataclass(frozen=True)
+class ImageGenerationRecipe:
+    """How one image generator is trained (adversarially, by `GANTrainer`).
+
+    Images are scaled to [-1, 1] and padded from 28x28 to `resolution`
+    with background; a SPADE generator is conditioned on the label map of
+    each image (its silhouette labelled with its class, see
+    `hadamard_zoo.training.label_maps`). Training counts steps, checkpointed
+    every `steps_per_epoch`. The FID uses the features of the classifier
+    preset `fid_classifier` (see `hadamard_zoo.evaluation.fid`).
+
+    Attributes:
+        name: preset name (`<family>_<dataset>`).
+        description: one line for `hadamard-zoo list`.
+        dataset: `"mnist"` or `"fashion_mnist"`.
+        generator: `"stylegan"`, `"dcgan"` or `"spade"`.
+        generator_kwargs: keyword arguments of the generator, besides the
+            resolution, latent size and (SPADE) classes the recipe sets.
+        discriminator: `"stylegan"`, `"dcgan"` or `"patchgan"`.
+        discriminator_kwargs: its keyword arguments, besides the
+            resolution (and PatchGAN's classes).
+        steps: training steps (one discriminator and one generator update
+            each).
+        steps_per_epoch: steps between checkpoints (an "epoch" here).
+        resolution: the generated images' height and width.
+        latent_dim: the size of `z`.
+        batch_size: real images per step.
+        generator_learning_rate, generator_betas: the generator's Adam.
+        discriminator_learning_rate, discriminator_betas: the
+            discriminator's Adam.
+        loss: `"nonsaturating"` or `"hinge"` (see `GANTrainer`).
+        r1_gamma, r1_interval: the lazy R1 penalty (`γ = 0`: none).
+        ema_decay: the decay of the generator's moving average (the
+            shipped generator), or `None` to ship the generator itself.
+        feature_matching_weight: `λ_FM` (SPADE's multi-scale feature
+            matching), or 0.
+        fid_samples: generated images in the FID, and real images in each
+            of its two held-out test sets (at most half the test split).
+        fid_classifier: the classifier preset whose features the FID uses.
+        seed: the seed of initialisation, batches and latents.
+        ship: whether the result is a bundled preset (else a baseline).
+        baseline_of: for a baseline, the preset it is compared with.
+    """
+
+    # What "the model" is for a baseline (see the baseline test): the
+    # generator, and the Adam settings of its parameterization (an
+    # equalized-learning-rate StyleGAN layer moves about 1/sqrt(fan_in)
+    # as far per step as a plain layer at the same rate).
+    MODEL_FIELDS = (
+        "generator",
+        "generator_kwargs",
+        "generator_learning_rate",
+        "generator_betas",
+    )
+
+    name: str
+    description: str
+    dataset: str
+    generator: str
+    generator_kwargs: dict
+    discriminator: str
+    discriminator_kwargs: dict
+    steps: int
+    steps_per_epoch: int
+    resolution: int = 32
+    latent_dim: int = 128
+    batch_size: int = 32
+    generator_learning_rate: float = 2e-3
+    generator_betas: tuple = (0.0, 0.99)
+    discriminator_learning_rate: float = 2e-3
+    discriminator_betas: tuple = (0.0, 0.99)
+    loss: str = "nonsaturating"
+    r1_gamma: float = 0.0
+    r1_interval: int = 16
+    ema_decay: float = None
+    feature_matching_weight: float = 0.0
+    fid_samples: int = 5000
+    fid_classifier: str = None
+    seed: int = 0
+    ship: bool = True
+    baseline_of: str = None
+
+    def __post_init__(self):
+        if self.generator not in GENERATORS:
+            raise ValueError(
+                f"Recipe {self.name!r}: generator={self.generator!r} must "
+                f"be one of {GENERATORS}."
+            )
+        if self.discriminator not in DISCRIMINATORS:
+            raise ValueError(
+                f"Recipe {self.name!r}: discriminator="
+                f"{self.discriminator!r} must be one of {DISCRIMINATORS}."
+            )
+        if self.conditional != (self.discriminator == "patchgan"):
+            raise ValueError(
+                f"Recipe {self.name!r}: a SPADE generator needs the "
+                "conditional PatchGAN discriminator and the others an "
+                f"unconditional one. Received generator={self.generator!r}"
+                f", discriminator={self.discriminator!r}."
+            )
+        if self.steps % self.steps_per_epoch:
+            raise ValueError(
+                f"Recipe {self.name!r}: steps={self.steps} must be a "
+                f"multiple of steps_per_epoch={self.steps_per_epoch}."
+            )
+
+    @property
+    def conditional(self):
+        """Whether the generator draws from label maps (SPADE)."""
+        return self.generator == "spade"
+
+    @property
+    def epochs(self):
+        return self.steps // self.steps_per_epoch
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+
+# StyleGAN2's settings for small images (its CIFAR-10 configuration):
+# Adam 2e-3, betas (0, 0.99), lazy R1 every 16 steps with γ near the
+# heuristic 0.0002 · resolution² / batch, an EMA generator with a
+# half-life of 10k images (0.5 ** (32 / 10000) = 0.998). The DCGAN
+# baseline keeps all of it but the generator and its Adam (Radford et
+# al.'s 2e-4, betas (0.5, 0.999)): a plain layer needs the smaller rate.
+#
+# Budgets, measured on this 2-core CPU with JAX: `GANTrainer.fit` of each
+# pair on random images for 12 steps at batch 32, timed per batch after
+# the first (compiling) one, while other training shared the cores (load
+# average 6-7):
+#   StyleGAN G (0.78 M) + StyleGAN D (0.87 M)           0.57-0.77 s/step
+#   DCGAN G, nearest up-sampling (0.78 M) + same D      0.47-0.76 s/step
+#   DCGAN G, transposed convs (0.69 M) + same D         1.08-1.34 s/step
+#   SPADE G (1.48 M) + 3-layer 2-scale PatchGAN (0.34 M) 0.89-1.27 s/step
+#   SPADE G and PatchGAN at their defaults (4.0 M, 1.4 M) 2.1-2.9 s/step
+# (batch 64 roughly doubles them). XLA's CPU transposed convolutions are
+# slow, so the baseline up-samples by nearest neighbour and a 3x3
+# convolution, widened by 4/3 to the StyleGAN generator's size; SPADE is
+# narrowed to fit. Hence 7000 steps (about 70 min) for StyleGAN and its
+# baseline and 5000 (about 80 min) for SPADE, plus a few minutes of FID.
+_STYLEGAN_TRAINING = dict(
+    steps=7000,
+    steps_per_epoch=500,
+    latent_dim=128,
+    batch_size=32,
+    discriminator="stylegan",
+    discriminator_kwargs=dict(base_filters=32, max_filters=128),
+    discriminator_learning_rate=2e-3,
+    discriminator_betas=(0.0, 0.99),
+    loss="nonsaturating",
+    r1_gamma=0.01,
+    r1_interval=16,
+    ema_decay=0.998,
+    fid_samples=5000,
+)
+_STYLEGAN = dict(
+    generator="stylegan",
+    generator_kwargs=dict(
+        w_dim=128, mapping_layers=4, base_filters=32, max_filters=128
+    ),
+    generator_learning_rate=2e-3,
+    generator_betas=(0.0, 0.99),
+)
+_DCGAN = dict(
+    generator="dcgan",
+    generator_kwargs=dict(
+        upsampling="nearest", base_filters=43, max_filters=171
+    ),
+    generator_learning_rate=2e-4,
+    generator_betas=(0.5, 0.999),
+)
+# SPADE's recipe (NVlabs defaults): hinge loss, feature matching with
+# λ = 10, two-time-scale Adam (G 1e-4, D 4e-4, betas (0, 0.9)), no EMA;
+# no VGG perceptual loss (no ImageNet network here).
+_SPADE_TRAINING = dict(
+    generator="spade",
+    generator_kwargs=dict(base_filters=32, max_filters=128, hidden_filters=32),
+    discriminator="patchgan",
+    discriminator_kwargs=dict(
+        num_scales=2, num_layers=3, base_filters=32, max_filters=128
+    ),
+    steps=5000,
+    steps_per_epoch=500,
+    latent_dim=64,
+    batch_size=32,
+    generator_learning_rate=1e-4,
+    generator_betas=(0.0, 0.9),
+    discriminator_learning_rate=4e-4,
+    discriminator_betas=(0.0, 0.9),
+    loss="hinge",
+    feature_matching_weight=10.0,
+    fid_samples=5000,
+)
+_FID_CLASSIFIERS = {
+    "mnist": "pinet_prodpoly_mnist",
+    "fashion_mnist": "pinet_prodpoly_fashion_mnist",
+}
+
+
+def _image_generation_recipes():
+    recipes = []
+    for dataset in ("fashion_mnist", "mnist"):
+        classifier = _FID_CLASSIFIERS[dataset]
+        recipes += [
+            ImageGenerationRecipe(
+                name=f"stylegan_{dataset}",
+                description="StyleGAN2-like generator (styles modulate "
+                "every convolution), 32x32",
+                dataset=dataset,
+                fid_classifier=classifier,
+                **_STYLEGAN,
+                **_STYLEGAN_TRAINING,
+            ),
+            ImageGenerationRecipe(
+                name=f"baseline_dcgan_{dataset}",
+                description="DCGAN generator of the same size, no "
+                "modulation, same discriminator and training",
+                dataset=dataset,
+                fid_classifier=classifier,
+                ship=False,
+                baseline_of=f"stylegan_{dataset}",
+                **_DCGAN,
+                **_STYLEGAN_TRAINING,
+            ),
+        ]
+    recipes.append(
+        ImageGenerationRecipe(
+            name="spade_fashion_mnist",
+            description="SPADE generator: a garment from its labelled "
+            "silhouette, 32x32",
+            dataset="fashion_mnist",
+            fid_classifier=_FID_CLASSIFIERS["fashion_mnist"],
+            **_SPADE_TRAINING,
+        )
+    )
+    return recipes
 
 
 RECIPES = _recipes()
