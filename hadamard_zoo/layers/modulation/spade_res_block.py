@@ -6,6 +6,7 @@ from keras import ops
 from hadamard_zoo.layers.base import DenseWeightsLayer
 from hadamard_zoo.layers.modulation._inputs import check_same_batch
 from hadamard_zoo.layers.modulation._inputs import list_input_shapes
+from hadamard_zoo.layers.modulation._spectral_norm import spectrally_normalized
 from hadamard_zoo.layers.modulation.spade import PARAM_FREE_NORMS
 from hadamard_zoo.layers.modulation.spade import SPADE
 from hadamard_zoo.utils.validation import check_bool
@@ -14,12 +15,6 @@ from hadamard_zoo.utils.validation import check_float
 from hadamard_zoo.utils.validation import check_int
 
 LEAKY_SLOPE = 0.2
-# PyTorch's F.normalize floor: keeps a zero vector at zero instead of NaN.
-NORM_FLOOR = 1e-12
-
-
-def _normalize(vector):
-    return vector / ops.maximum(ops.norm(vector), NORM_FLOOR)
 
 
 @keras.saving.register_keras_serializable(package="hadamard_zoo")
@@ -232,22 +227,7 @@ class SPADEResBlock(DenseWeightsLayer):
         """The kernel, divided by its spectral-norm estimate if enabled."""
         if u is None:
             return kernel
-        # float32 even under mixed precision: σ scales every output.
-        matrix = ops.reshape(
-            ops.cast(kernel, "float32"), (-1, kernel.shape[-1])
-        )
-        vector = ops.cast(u, "float32")
-        if training:
-            for _ in range(self.power_iterations):
-                v = _normalize(ops.matmul(matrix, vector))
-                vector = _normalize(ops.matmul(v, matrix))
-            vector = ops.stop_gradient(vector)
-            u.assign(vector)
-        sigma = ops.norm(ops.matmul(matrix, vector)) / ops.maximum(
-            ops.norm(vector), NORM_FLOOR
-        )
-        sigma = ops.maximum(sigma, NORM_FLOOR)
-        return kernel / ops.cast(sigma, kernel.dtype)
+        return spectrally_normalized(kernel, u, self.power_iterations, training)
 
     def _conv(self, inputs, conv, training):
         kernel, bias, u = conv

@@ -9,17 +9,11 @@ import keras
 from keras import ops
 
 from hadamard_zoo.layers.base import DenseWeightsLayer
+from hadamard_zoo.layers.modulation._spectral_norm import spectrally_normalized
 from hadamard_zoo.layers.modulation.style._images import check_image_input
 from hadamard_zoo.utils.validation import check_bool
 from hadamard_zoo.utils.validation import check_int
 from hadamard_zoo.utils.validation import check_int_tuple
-
-# PyTorch's F.normalize floor: keeps a zero vector at zero instead of NaN.
-NORM_FLOOR = 1e-12
-
-
-def _normalize(vector):
-    return vector / ops.maximum(ops.norm(vector), NORM_FLOOR)
 
 
 @keras.saving.register_keras_serializable(package="hadamard_zoo")
@@ -129,22 +123,9 @@ class SpectralConv2D(DenseWeightsLayer):
     def _kernel(self, training):
         if self.u is None:
             return self.kernel
-        # float32 even under mixed precision: σ scales every output.
-        matrix = ops.reshape(
-            ops.cast(self.kernel, "float32"), (-1, self.filters)
+        return spectrally_normalized(
+            self.kernel, self.u, self.power_iterations, training
         )
-        vector = ops.cast(self.u, "float32")
-        if training:
-            for _ in range(self.power_iterations):
-                v = _normalize(ops.matmul(matrix, vector))
-                vector = _normalize(ops.matmul(v, matrix))
-            vector = ops.stop_gradient(vector)
-            self.u.assign(vector)
-        sigma = ops.norm(ops.matmul(matrix, vector)) / ops.maximum(
-            ops.norm(vector), NORM_FLOOR
-        )
-        sigma = ops.maximum(sigma, NORM_FLOOR)
-        return self.kernel / ops.cast(sigma, self.kernel.dtype)
 
     def call(self, inputs, training=None):
         p = self.padding
