@@ -313,6 +313,7 @@ def _train(args):
         resume=not args.no_resume,
         data_parallel=args.data_parallel,
         data_dir=args.data_dir,
+        seed=args.seed,
     )
     return 0
 
@@ -421,6 +422,9 @@ def build_parser():
         help="JAX only: shard batches over all local devices",
     )
     train.add_argument("--data-dir", help="dataset directory")
+    train.add_argument(
+        "--seed", type=int, help="override the recipe's seed (another run)"
+    )
     train.set_defaults(handler=_train)
 
     demo = commands.add_parser(

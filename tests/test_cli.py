@@ -240,3 +240,11 @@ def test_generate_rejects_bad_arguments(generator_presets, tmp_path, capsys):
 def test_generate_refuses_a_classifier_preset(tiny_presets, capsys):
     assert cli.main(["generate", "pinet_ccp_mnist"]) == 2
     assert "not an image generator" in capsys.readouterr().err
+
+
+def test_train_rejects_a_negative_seed_before_any_work(tmp_path, capsys):
+    out = tmp_path / "preset"
+    argv = ["train", "pinet_ccp_mnist", "--seed", "-1", "--output", str(out)]
+    assert cli.main(argv) == 2
+    assert "`seed` must be a non-negative integer" in capsys.readouterr().err
+    assert not out.exists()

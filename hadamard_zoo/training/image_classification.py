@@ -115,6 +115,7 @@ def train(
     data_parallel=False,
     data_dir=None,
     verbose="auto",
+    seed=None,
 ):
     """Trains recipe `name` and writes its preset (or baseline) directory.
 
@@ -133,11 +134,14 @@ def train(
             with `keras.distribution.DataParallel`.
         data_dir: dataset directory (see `hadamard_zoo.datasets`).
         verbose: `model.fit` verbosity (1 shows a progress bar).
+        seed: overrides the recipe's seed (a second run of the same
+            recipe); recorded in the preset's recipe and command.
 
     Returns:
         The metrics dict written to `metrics.json`.
     """
     recipe = get_recipe(name)
+    recipe = runs.with_seed(recipe, seed)
     if epochs is not None:
         recipe = dataclasses.replace(recipe, epochs=int(epochs))
     output_dir = pathlib.Path(output_dir or runs.default_output_dir(recipe))
@@ -200,6 +204,7 @@ def train(
         epochs,
         max_train_examples,
         ["--data-parallel"] if data_parallel else [],
+        seed=seed,
     )
     runs.write_preset(output_dir, classifier, metrics)
     print(

@@ -394,6 +394,7 @@ def train(
     data_parallel=False,
     data_dir=None,
     verbose="auto",
+    seed=None,
     overrides=None,
 ):
     """Trains image-generation recipe `name` and writes its preset.
@@ -414,6 +415,8 @@ def train(
             with `keras.distribution.DataParallel`.
         data_dir: dataset directory (see `hadamard_zoo.datasets`).
         verbose: `fit` verbosity (1 shows a progress bar).
+        seed: overrides the recipe's seed (a second run of the same
+            recipe); recorded in the preset's recipe and command.
         overrides: optional dict of recipe fields to replace (smaller
             models, fewer FID samples, another classifier: tests and
             experiments). They are recorded in `metrics.json`; the
@@ -427,6 +430,7 @@ def train(
     recipe = get_recipe(name)
     if overrides:
         recipe = dataclasses.replace(recipe, **overrides)
+    recipe = runs.with_seed(recipe, seed)
     if epochs is not None:
         recipe = dataclasses.replace(
             recipe, steps=int(epochs) * recipe.steps_per_epoch
@@ -508,6 +512,7 @@ def train(
                 epochs,
                 max_train_examples,
                 ["--data-parallel"] if data_parallel else [],
+                seed=seed,
             ),
         }
     )

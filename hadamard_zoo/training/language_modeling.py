@@ -164,6 +164,7 @@ def train(
     data_parallel=False,
     data_dir=None,
     verbose="auto",
+    seed=None,
 ):
     """Trains language-model recipe `name` and writes its preset.
 
@@ -182,6 +183,8 @@ def train(
             the batch to one device-independent stream position.
         data_dir: dataset directory (see `hadamard_zoo.datasets`).
         verbose: `model.fit` verbosity (1 shows a progress bar).
+        seed: overrides the recipe's seed (a second run of the same
+            recipe); recorded in the preset's recipe and command.
 
     Returns:
         The metrics dict written to `metrics.json`.
@@ -197,6 +200,7 @@ def train(
             "`data_parallel=True` is not supported for language models: "
             "their states carry over between batches row by row."
         )
+    recipe = runs.with_seed(recipe, seed)
     if epochs is not None:
         recipe = dataclasses.replace(recipe, epochs=int(epochs))
     output_dir = pathlib.Path(output_dir or runs.default_output_dir(recipe))
@@ -286,7 +290,9 @@ def train(
         "baseline_of": recipe.baseline_of,
         "recipe": recipe.to_dict(),
         **runs.environment_record(),
-        "command": runs.train_command(name, epochs, max_train_examples),
+        "command": runs.train_command(
+            name, epochs, max_train_examples, seed=seed
+        ),
     }
     runs.write_preset(output_dir, model, metrics)
     print(

@@ -120,6 +120,7 @@ def train(
     data_parallel=False,
     data_dir=None,
     verbose="auto",
+    seed=None,
 ):
     """Trains link-prediction recipe `name` and writes its preset.
 
@@ -135,6 +136,8 @@ def train(
         data_parallel: on JAX, shard batches over all local devices.
         data_dir: dataset directory (see `hadamard_zoo.datasets`).
         verbose: `model.fit` verbosity (1 shows a progress bar).
+        seed: overrides the recipe's seed (a second run of the same
+            recipe); recorded in the preset's recipe and command.
 
     Returns:
         The metrics dict written to `metrics.json`.
@@ -142,6 +145,7 @@ def train(
     from hadamard_zoo.training.recipes import get_recipe
 
     recipe = get_recipe(name)
+    recipe = runs.with_seed(recipe, seed)
     if epochs is not None:
         recipe = dataclasses.replace(
             recipe, steps=int(epochs) * recipe.steps_per_epoch
@@ -217,6 +221,7 @@ def train(
         epochs,
         max_train_examples,
         ["--data-parallel"] if data_parallel else [],
+        seed=seed,
     )
     runs.write_preset(output_dir, predictor, metrics)
     print(

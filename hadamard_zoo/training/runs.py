@@ -6,6 +6,7 @@ after every epoch; a later run of the same recipe on the same data (the
 directory atomically, with a `metrics.json` saying how it was made.
 """
 
+import dataclasses
 import datetime
 import json
 import os
@@ -160,13 +161,29 @@ def environment_record():
     }
 
 
-def train_command(name, epochs=None, max_train_examples=None, flags=()):
+def with_seed(recipe, seed):
+    """`recipe` with its seed replaced by `seed` (unchanged when None)."""
+    if seed is None:
+        return recipe
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(
+            f"`seed` must be a non-negative integer or None. Received: "
+            f"seed={seed!r}"
+        )
+    return dataclasses.replace(recipe, seed=seed)
+
+
+def train_command(
+    name, epochs=None, max_train_examples=None, flags=(), seed=None
+):
     """The shell command that reproduces a run, backend included."""
     words = ["hadamard-zoo", "train", name]
     if epochs is not None:
         words += ["--epochs", str(epochs)]
     if max_train_examples:
         words += ["--max-train-examples", str(max_train_examples)]
+    if seed is not None:
+        words += ["--seed", str(seed)]
     words += list(flags)
     command = shlex.join(words)
     return f"KERAS_BACKEND={keras.backend.backend()} {command}"

@@ -99,6 +99,7 @@ def train(
     data_parallel=False,
     data_dir=None,
     verbose="auto",
+    seed=None,
 ):
     """Trains text recipe `name` and writes its preset (or baseline).
 
@@ -118,6 +119,8 @@ def train(
             with `keras.distribution.DataParallel`.
         data_dir: dataset directory (see `hadamard_zoo.datasets`).
         verbose: `model.fit` verbosity (1 shows a progress bar).
+        seed: overrides the recipe's seed (a second run of the same
+            recipe); recorded in the preset's recipe and command.
 
     Returns:
         The metrics dict written to `metrics.json`.
@@ -125,6 +128,7 @@ def train(
     from hadamard_zoo.training.recipes import get_recipe
 
     recipe = get_recipe(name)
+    recipe = runs.with_seed(recipe, seed)
     if epochs is not None:
         recipe = dataclasses.replace(recipe, epochs=int(epochs))
     output_dir = pathlib.Path(output_dir or runs.default_output_dir(recipe))
@@ -187,6 +191,7 @@ def train(
         epochs,
         max_train_examples,
         ["--data-parallel"] if data_parallel else [],
+        seed=seed,
     )
     runs.write_preset(output_dir, classifier, metrics)
     print(

@@ -62,6 +62,9 @@ def test_small_recipes_share_one_budget():
     recipes = [RECIPES[n].to_dict() for n in names]
     cells = [r["backbone"].pop("cell") for r in recipes]
     assert cells == ["lstm", "gru", "mgu", "hgrn"]
+    # Only the initial rate differs: Zaremba's 1.0 diverged for the MGU.
+    rates = [r.pop("learning_rate") for r in recipes]
+    assert rates == [1.0, 1.0, 0.5, 0.5]
     for recipe in recipes:
         recipe.pop("name")
         recipe.pop("description")

@@ -36,3 +36,23 @@ def test_baselines_differ_from_their_preset_by_the_model_only():
         for key in set(baseline) - {"name", "description", *model}:
             if key not in ("ship", "baseline_of"):
                 assert baseline[key] == preset[key], key
+
+
+def test_a_seed_override_replaces_the_seed_and_is_in_the_command():
+    from hadamard_zoo.training import runs
+
+    recipe = get_recipe("lstm_ptb_small")
+    assert runs.with_seed(recipe, None) is recipe
+    assert runs.with_seed(recipe, 3).seed == 3
+    assert runs.with_seed(recipe, 3).learning_rate == recipe.learning_rate
+    command = runs.train_command("lstm_ptb_small", seed=3)
+    assert command.endswith("hadamard-zoo train lstm_ptb_small --seed 3")
+    assert "--seed" not in runs.train_command("lstm_ptb_small")
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, "1", True])
+def test_a_bad_seed_override_is_named(seed):
+    from hadamard_zoo.training import runs
+
+    with pytest.raises(ValueError, match="`seed` must be a non-negative"):
+        runs.with_seed(get_recipe("lstm_ptb_small"), seed)
