@@ -8,7 +8,7 @@ inside the wheel as package data of `hadamard_zoo._presets`, where
 from setuptools import find_packages
 from setuptools import setup
 
-PRESET_FILES = ["*/*.json", "*/*.h5", "*/*.txt", "*/assets/*/*"]
+PRESET_FILES = ["*/*.json", "*/*.h5", "*/*.txt", "*/*.png", "*/assets/*/*"]
 
 setup(
     packages=find_packages(include=["hadamard_zoo", "hadamard_zoo.*"])

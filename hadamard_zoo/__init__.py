@@ -11,8 +11,21 @@ from hadamard_zoo import evaluation
 from hadamard_zoo import layers
 from hadamard_zoo import models
 from hadamard_zoo import presets as _presets
+from hadamard_zoo.generation import load_generator
 from hadamard_zoo.presets import list_presets
 from hadamard_zoo.version import __version__
+
+__all__ = [
+    "adapters",
+    "datasets",
+    "evaluation",
+    "layers",
+    "list_presets",
+    "load_classifier",
+    "load_generator",
+    "models",
+    "__version__",
+]
 
 _presets.register_with_keras_hub()
 

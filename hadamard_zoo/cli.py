@@ -246,6 +246,24 @@ def _preset_dataset(name):
         return None
 
 
+def bundled_label_maps(name, generator):
+    """The sample label maps for SPADE preset `name` (see
+    `generation.sample_label_maps`), of its dataset when that is MNIST or
+    Fashion-MNIST."""
+    from hadamard_zoo import generation
+
+    dataset = _preset_dataset(name)
+    if dataset not in ("mnist", "fashion_mnist"):
+        dataset = "fashion_mnist"
+    if generator.num_classes != 11 or generator.resolution < 28:
+        raise ValueError(
+            f"{name} has no bundled label maps (num_classes="
+            f"{generator.num_classes}, resolution="
+            f"{generator.resolution}); pass --labels."
+        )
+    return generation.sample_label_maps(dataset, generator.resolution)
+
+
 def _generate(args):
     from hadamard_zoo import generation
     from hadamard_zoo.image_grid import SUFFIXES
@@ -279,16 +297,7 @@ def _generate(args):
         except ValueError as error:
             raise ValueError(f"--labels {args.labels!r}: {error}") from None
     elif is_spade:
-        dataset = _preset_dataset(args.name)
-        if dataset not in ("mnist", "fashion_mnist"):
-            dataset = "fashion_mnist"
-        if generator.num_classes != 11 or generator.resolution < 28:
-            raise ValueError(
-                f"{args.name} has no bundled label maps (num_classes="
-                f"{generator.num_classes}, resolution="
-                f"{generator.resolution}); pass --labels."
-            )
-        label_maps = generation.sample_label_maps(dataset, generator.resolution)
+        label_maps = bundled_label_maps(args.name, generator)
     images = generation.sample_images(
         generator,
         args.num,
@@ -322,7 +331,7 @@ def _demo(args):
     # Imported here so that `hadamard-zoo --help` does not load a backend.
     from hadamard_zoo import demo
 
-    demo.run_presets()
+    demo.run_presets(grid_dir=args.grid_dir)
     if not args.skip_fit:
         demo.run(epochs=args.epochs, seed=args.seed)
     return 0
@@ -436,6 +445,11 @@ def build_parser():
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument(
         "--skip-fit", action="store_true", help="only the preset part"
+    )
+    demo.add_argument(
+        "--grid-dir",
+        default=".",
+        help="where generator presets write their image grid (NAME.png)",
     )
     demo.set_defaults(handler=_demo)
     return parser

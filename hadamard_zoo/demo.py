@@ -1,8 +1,9 @@
 """The `hadamard-zoo demo` command: bundled presets, then a polynomial fit.
 
-`run_presets()` loads every bundled preset by name and classifies the few
-test images (or sentences) shipped in `hadamard_zoo/samples`, printing each
-prediction next to the true label.
+`run_presets()` loads every bundled preset by name: classifiers label the
+few test images (or sentences, or triples) shipped in `hadamard_zoo/samples`,
+printing each prediction next to the true label; language models score and
+continue a sentence; generators write an image grid `NAME.png`.
 
 `run()`: CCP and NCP polynomial networks and a ReLU MLP of about the same
 parameter count are fitted to two synthetic regression targets on this machine:
@@ -21,6 +22,7 @@ four times per axis), so the second target shows the limit of that bias.
 The printed table is measured on every run; nothing is precomputed.
 """
 
+import pathlib
 import time
 
 import keras
@@ -37,6 +39,10 @@ TARGETS = {
     ),
 }
 LEARNING_RATES = (3e-3, 1e-2, 3e-2)
+# What `run_presets` asks of generators and language models.
+GRID_IMAGES = 16
+SENTENCE = "the company said it expects a loss"
+PROMPT = "the company said"
 DEGREE, MLP_WIDTH = 4, 24
 
 
@@ -116,38 +122,91 @@ def predict_samples(model, inputs):
     return np.asarray(keras.ops.convert_to_numpy(scores))
 
 
-def run_presets(print_fn=print):
-    """Classifies the bundled samples with every bundled preset.
+def run_presets(print_fn=print, grid_dir="."):
+    """Runs every bundled preset on the bundled samples.
 
-    Returns `{preset: accuracy on the samples}`.
+    Classifiers (and link predictors) label the samples of their dataset;
+    language models score and continue a sentence; generators draw
+    `GRID_IMAGES` images (seed 0; SPADE from the sample label maps) into
+    `grid_dir/NAME.png`.
+
+    Returns `{preset: accuracy on the samples}` for the classifiers and
+    `{preset: path of the grid}` for the generators.
     """
-    import hadamard_zoo
-    from hadamard_zoo import cli
     from hadamard_zoo import presets
-    from hadamard_zoo import samples
 
     results = {}
     for name in presets.preset_names():
-        dataset = presets.preset_info(name)["metrics"].get("dataset")
-        if dataset not in samples.DATASETS:
-            continue
-        inputs, labels = samples.load_samples(dataset)
-        model = hadamard_zoo.load_classifier(name)
-        scores = predict_samples(model, inputs)
-        predicted = np.argmax(scores, axis=-1)
-        names = cli.class_names(dataset) or inputs["candidates"]
-        pairs = ", ".join(
-            f"{names[p]}" + ("" if p == t else f" (true {names[t]})")
-            for p, t in zip(predicted, labels, strict=True)
-        )
-        results[name] = float(np.mean(predicted == labels))
-        print_fn(
-            f"{name}: {int(np.sum(predicted == labels))}/{len(labels)} "
-            f"correct: {pairs}"
-        )
+        metrics = presets.preset_info(name)["metrics"]
+        if metrics.get("metric") == "fid":
+            results[name] = _draw_grid(name, metrics, grid_dir, print_fn)
+        elif metrics.get("metric") == "perplexity":
+            results[name] = _continue_sentence(name, print_fn)
+        else:
+            accuracy = _classify_samples(name, metrics, print_fn)
+            if accuracy is not None:
+                results[name] = accuracy
     if not results:
         print_fn("No bundled presets to run.")
     return results
+
+
+def _classify_samples(name, metrics, print_fn):
+    import hadamard_zoo
+    from hadamard_zoo import cli
+    from hadamard_zoo import samples
+
+    dataset = metrics.get("dataset")
+    if dataset not in samples.DATASETS:
+        return None
+    inputs, labels = samples.load_samples(dataset)
+    model = hadamard_zoo.load_classifier(name)
+    scores = predict_samples(model, inputs)
+    predicted = np.argmax(scores, axis=-1)
+    names = cli.class_names(dataset) or inputs["candidates"]
+    pairs = ", ".join(
+        f"{names[p]}" + ("" if p == t else f" (true {names[t]})")
+        for p, t in zip(predicted, labels, strict=True)
+    )
+    print_fn(
+        f"{name}: {int(np.sum(predicted == labels))}/{len(labels)} "
+        f"correct: {pairs}"
+    )
+    return float(np.mean(predicted == labels))
+
+
+def _continue_sentence(name, print_fn):
+    import hadamard_zoo
+
+    model = hadamard_zoo.load_classifier(name)
+    (perplexity,) = model.perplexity([SENTENCE])
+    continued = model.generate(PROMPT, max_length=12)
+    print_fn(
+        f"{name}: perplexity {perplexity:.1f} of {SENTENCE!r}; "
+        f"{PROMPT!r} -> {continued!r}"
+    )
+    return float(perplexity)
+
+
+def _draw_grid(name, metrics, grid_dir, print_fn):
+    from hadamard_zoo import cli
+    from hadamard_zoo import generation
+    from hadamard_zoo.image_grid import write_image_grid
+
+    generator = generation.load_generator(name)
+    label_maps = None
+    if hasattr(generator, "segmap_from_labels"):  # SPADE
+        label_maps = cli.bundled_label_maps(name, generator)
+    images = generation.sample_images(
+        generator, GRID_IMAGES, seed=0, label_maps=label_maps
+    )
+    path = write_image_grid(
+        pathlib.Path(grid_dir) / f"{name}.png", images, columns=8
+    )
+    fid = metrics.get("value")
+    quality = f" (FID {fid:.2f})" if isinstance(fid, (int, float)) else ""
+    print_fn(f"{name}: {GRID_IMAGES} generated images{quality} -> {path}")
+    return str(path)
 
 
 def run(epochs=150, seed=0, print_fn=print):

@@ -248,3 +248,49 @@ def test_train_rejects_a_negative_seed_before_any_work(tmp_path, capsys):
     assert cli.main(argv) == 2
     assert "`seed` must be a non-negative integer" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_demo_draws_grids_and_continues_sentences(
+    generator_presets, tmp_path, monkeypatch, capsys
+):
+    import shutil
+
+    from hadamard_zoo import presets
+    from hadamard_zoo.models.rnn_lm import RNNLMBackbone
+    from hadamard_zoo.models.rnn_lm import RNNLMCausalLM
+    from hadamard_zoo.models.rnn_lm import RNNLMCausalLMPreprocessor
+    from hadamard_zoo.models.rnn_lm import RNNLMTokenizer
+
+    root = tmp_path / "presets"
+    for name in ("stylegan", "spade"):
+        shutil.copytree(generator_presets / name, root / f"{name}_fashion")
+        metrics = {"dataset": "fashion_mnist", "metric": "fid", "value": 9.5}
+        (root / f"{name}_fashion" / "metrics.json").write_text(
+            json.dumps(metrics)
+        )
+    words = ["<unk>", "<eos>", "the", "company", "said", "it", "a", "loss"]
+    RNNLMCausalLM(
+        RNNLMBackbone(vocabulary_size=len(words), hidden_dim=4),
+        preprocessor=RNNLMCausalLMPreprocessor(
+            RNNLMTokenizer(words), sequence_length=8
+        ),
+    ).save_to_preset(str(root / "lm_ptb"))
+    (root / "lm_ptb" / "metrics.json").write_text(
+        json.dumps({"dataset": "ptb", "metric": "perplexity", "value": 7.0})
+    )
+    monkeypatch.setattr(presets, "presets_root", lambda: root)
+    presets._bundled.cache_clear()
+    try:
+        grids = tmp_path / "grids"
+        argv = ["demo", "--skip-fit", "--grid-dir", str(grids)]
+        assert cli.main(argv) == 0
+    finally:
+        presets._bundled.cache_clear()
+    out = capsys.readouterr().out
+    for name in ("stylegan_fashion", "spade_fashion"):
+        assert f"{name}: 16 generated images (FID 9.50) ->" in out
+        size, pixels = _grid(grids / f"{name}.png")
+        assert size == (8 * 33 + 1, 2 * 33 + 1)  # 8 x 2 images of 32x32
+        assert pixels.std() > 0
+    assert "lm_ptb: perplexity " in out
+    assert "'the company said' -> 'the company said" in out

@@ -4,7 +4,8 @@ The images (sentences) go in raw: uint8 pixels (strings) through the
 preset's own preprocessor, so this also checks that the preprocessor saved
 with the preset matches the scaling (vocabulary) the recipe trained with.
 Link-prediction presets re-rank their full test split; language models
-re-read it.
+re-read it; generators draw their FID samples again (same seed) and are
+scored against the same test images with the same classifier.
 """
 
 import json
@@ -16,9 +17,11 @@ import hadamard_zoo
 from hadamard_zoo import presets
 from hadamard_zoo.datasets import KNOWLEDGE_GRAPHS
 from hadamard_zoo.datasets import load_knowledge_graph
+from hadamard_zoo.training import image_generation
 from hadamard_zoo.training import language_modeling
 from hadamard_zoo.training import link_prediction
 from hadamard_zoo.training.image_classification import load_split
+from hadamard_zoo.training.recipes import ImageGenerationRecipe
 from hadamard_zoo.training.text_classification import DATASETS as TEXT
 from hadamard_zoo.training.text_classification import load_text_split
 
@@ -55,6 +58,23 @@ def test_bundled_preset_accuracy(name):
         )
         assert count == metrics["examples"]
         assert perplexity == pytest.approx(metrics["value"], abs=0.01)
+        return
+    if metrics["metric"] == "fid":
+        recipe = ImageGenerationRecipe(**metrics["recipe"])
+        images, classes = load_split(metrics["dataset"], "test")
+        results, _ = image_generation.evaluate(
+            recipe,
+            hadamard_zoo.load_generator(name),
+            images,
+            classes,
+            hadamard_zoo.load_classifier(metrics["fid_classifier"]),
+        )
+        assert results["examples"] == metrics["examples"]
+        assert results["fid"] == pytest.approx(metrics["value"], rel=1e-3)
+        for key in ("floor", "class_accuracy"):
+            assert (key in results) == (key in metrics), key
+            if key in results:
+                assert results[key] == pytest.approx(metrics[key], rel=1e-3)
         return
     if metrics["dataset"] in TEXT:
         inputs, labels = load_text_split(metrics["dataset"], metrics["split"])

@@ -34,6 +34,15 @@ def test_version():
     assert isinstance(hadamard_zoo.__version__, str)
 
 
+def test_preset_loaders_are_top_level():
+    from hadamard_zoo import generation
+
+    assert hadamard_zoo.load_generator is generation.load_generator
+    for name in ("list_presets", "load_classifier", "load_generator"):
+        assert name in hadamard_zoo.__all__
+        assert getattr(hadamard_zoo, name).__doc__
+
+
 @pytest.mark.parametrize("name", sorted(LAYER_CLASSES))
 def test_layer_is_exported_registered_and_documented(name):
     cls = LAYER_CLASSES[name]

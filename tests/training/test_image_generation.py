@@ -116,6 +116,26 @@ def test_writes_a_generator_preset_with_fid_and_samples(stylegan_run):
         np.testing.assert_array_equal(shipped, average)
 
 
+def test_the_preset_re_measures_its_fid_from_its_metrics(stylegan_run):
+    # What tests/test_preset_accuracy.py does with a bundled generator:
+    # rebuild the recipe from metrics.json, reload both presets by path.
+    import hadamard_zoo
+
+    root, metrics = stylegan_run
+    recipe = ImageGenerationRecipe(**metrics["recipe"])
+    images, classes = load_split(recipe.dataset, "test")
+    results, _ = image_generation.evaluate(
+        recipe,
+        load_generator(str(root / "out" / "stylegan_mnist")),
+        images,
+        classes,
+        hadamard_zoo.load_classifier(metrics["fid_classifier"]),
+    )
+    assert results["examples"] == metrics["examples"] == FID_SAMPLES
+    assert results["fid"] == pytest.approx(metrics["value"], rel=1e-3)
+    assert results["floor"] == pytest.approx(metrics["floor"], rel=1e-3)
+
+
 def test_resumes_from_the_last_checkpoint(
     stylegan_run, classifier, tmp_path, monkeypatch, capsys
 ):
