@@ -18,8 +18,9 @@ current `KERAS_BACKEND`:
   identical outputs.
 - `training`: a few SGD steps on a regression target lower the loss and
   move every trainable weight.
-- `mixed_precision`: under `mixed_bfloat16` the variables stay float32,
-  the outputs are bfloat16 and close to the float32 golden outputs.
+- `mixed_precision`, `mixed_float16`: under `mixed_bfloat16` (and
+  `mixed_float16`) the variables stay float32, the outputs are bfloat16
+  (float16), finite and close to the float32 golden outputs.
 
 Golden files are (re)written with `HADAMARD_ZOO_UPDATE_GOLDEN=1`; weights and
 inputs come from a seeded NumPy generator, never from `keras.random`, whose
@@ -333,21 +334,35 @@ def _find(layer, name):
     return next(v for v in layer.weights if weight_name(layer, v) == name)
 
 
-def check_mixed_precision(case, tmp_path):
-    layer, inputs, outputs = golden_layer(case, dtype="mixed_bfloat16")
+def _check_policy(case, policy):
+    compute = policy.removeprefix("mixed_")
+    layer, inputs, outputs = golden_layer(case, dtype=policy)
     for variable in layer.weights:
         assert variable.dtype == "float32", (variable.path, variable.dtype)
     actual = as_list(layer(case.pack(inputs), **case.call_kwargs))
     for tensor in actual:
-        assert keras.backend.standardize_dtype(tensor.dtype) == "bfloat16"
+        assert keras.backend.standardize_dtype(tensor.dtype) == compute
     scale = max(float(np.max(np.abs(o))) for o in outputs) or 1.0
+    actual = [a.astype("float32") for a in to_numpy(actual)]
+    for array in actual:
+        assert np.isfinite(array).all(), f"{policy} output is not finite"
+    # float16 has 3 more mantissa bits than bfloat16 (and less range, which
+    # the finiteness check covers): the bfloat16 tolerance bounds both.
     assert_outputs_close(
-        [a.astype("float32") for a in to_numpy(actual)],
+        actual,
         outputs,
         case.bf16_tolerance * scale,
         0,
-        "mixed_bfloat16 output is far from the float32 output",
+        f"{policy} output is far from the float32 output",
     )
+
+
+def check_mixed_precision(case, tmp_path):
+    _check_policy(case, "mixed_bfloat16")
+
+
+def check_mixed_float16(case, tmp_path):
+    _check_policy(case, "mixed_float16")
 
 
 CHECKS = {
@@ -357,6 +372,7 @@ CHECKS = {
     "saving": check_saving,
     "training": check_training,
     "mixed_precision": check_mixed_precision,
+    "mixed_float16": check_mixed_float16,
 }
 
 

@@ -12,6 +12,10 @@ from hadamard_zoo.utils.validation import check_choice
 from hadamard_zoo.utils.validation import check_float
 from hadamard_zoo.utils.validation import check_int
 
+# Sub-chunk length of the chunkwise path (see `GLA._intra_scores`).
+SUB_CHUNK = 16
+LOG_ZERO = _chunked.LOG_ZERO
+
 
 @keras.saving.register_keras_serializable(package="hadamard_zoo")
 class GLA(DenseWeightsLayer):
@@ -42,9 +46,10 @@ class GLA(DenseWeightsLayer):
       outputs of all its steps at once,
       `o_t = (q_t * e^{L_t}) S_0 + Σ_{s≤t} (q_t * e^{L_t − L_s}) k_sᵀ v_s`,
       and the state carried across chunks by a scan over `T / chunk_size`
-      chunks. The decay `e^{L_t − L_s}` is formed per pair of steps, so
-      every exponent is `<= 0` and nothing overflows, at a memory cost of
-      `T · chunk_size · key width`.
+      chunks. Every exponent used is `<= 0`, so nothing overflows: the
+      decay `e^{L_t − L_s}` is formed per pair of steps inside sub-chunks
+      of 16 steps (`T · 16 · key width` numbers) and factorised at
+      sub-chunk boundaries across them (one matrix product).
 
     Args:
         num_heads: int >= 1, the number of heads; it must divide the key
@@ -247,12 +252,9 @@ class GLA(DenseWeightsLayer):
             _chunked.to_chunks(x, self.chunk_size) for x in (q, k, v, log_alpha)
         )  # (B, N, C, H, d)
         cum = ops.cumsum(log_alpha, axis=2)  # L_t within each chunk
-        decay = _chunked.masked_decay(
-            cum, _chunked.causal_mask(self.chunk_size)
-        )
         # A[t, s] = Σ_k q_tk k_sk e^{L_tk − L_sk}, zero for s > t.
-        scores = ops.einsum("bnthk,bnshk,bntshk->bnths", q, k, decay)
-        intra = ops.einsum("bnths,bnshv->bnthv", scores, v)
+        scores = self._intra_scores(q, k, cum)  # (B, N, H, C, C)
+        intra = ops.einsum("bnhts,bnshv->bnthv", scores, v)
 
         last = cum[:, :, -1:]  # L_C, the log-decay of the whole chunk
         chunk_update = ops.einsum(
@@ -274,6 +276,57 @@ class GLA(DenseWeightsLayer):
         s_in = _chunked.time_major(s_in)  # the state entering each chunk
         inter = ops.einsum("bnthk,bnhkv->bnthv", q * ops.exp(cum), s_in)
         return _chunked.from_chunks(intra + inter, time), s_last
+
+    def _intra_scores(self, q, k, cum):
+        """A[t, s] = Σ_k q_tk k_sk e^{L_tk − L_sk} (s <= t) of every chunk.
+
+        Sub-chunks of `c` steps split the pairs. Inside a sub-chunk the
+        decay is formed per pair (`C · c` key-width exponentials, not
+        `C²`). Across sub-chunks it factorises at the start `L_a` of the
+        later sub-chunk, `e^{L_t − L_s} = e^{L_t − L_a} · e^{L_a − L_s}`,
+        with both exponents <= 0 (`L` only decreases), so the pairs are
+        one matrix product of decayed queries and keys and nothing
+        overflows.
+        """
+        size = self.chunk_size
+        sub = math.gcd(size, SUB_CHUNK)
+        count = size // sub
+        batch, chunks = ops.shape(q)[0], ops.shape(q)[1]
+        heads, width = q.shape[-2], q.shape[-1]
+        split = (batch, chunks, count, sub, heads, width)
+        cum_sub = ops.reshape(cum, split)
+        ends = cum_sub[:, :, :, -1]  # L after each sub-chunk
+        starts = ops.concatenate(
+            [ops.zeros_like(ends[:, :, :1]), ends[:, :, :-1]], axis=2
+        )  # L_a before each sub-chunk: (B, N, m, H, d)
+        q_decayed = ops.reshape(q, split) * ops.exp(
+            cum_sub - starts[:, :, :, None]
+        )
+        steps = ops.arange(size)
+        earlier = steps[None, :] < (ops.arange(count) * sub)[:, None]
+        gap = starts[:, :, :, None] - cum[:, :, None]  # (B, N, m, C, H, d)
+        gap = ops.where(earlier[None, None, :, :, None, None], gap, LOG_ZERO)
+        k_decayed = k[:, :, None] * ops.exp(gap)
+        across = ops.einsum("bnithk,bnishk->bnhits", q_decayed, k_decayed)
+
+        flat = (batch, chunks * count, sub, heads, width)
+        decay = _chunked.masked_decay(
+            ops.reshape(cum, flat), _chunked.causal_mask(sub)
+        )
+        within = ops.einsum(
+            "bjthk,bjshk,bjtshk->bjhts",
+            ops.reshape(q, flat),
+            ops.reshape(k, flat),
+            decay,
+        )
+        within = ops.reshape(within, (batch, chunks, count, heads, sub, sub))
+        within = ops.einsum(
+            "bnihts,ij->bnhitjs", within, ops.eye(count, dtype=q.dtype)
+        )
+        scores = ops.reshape(
+            across, (batch, chunks, heads, count, sub, count, sub)
+        )
+        return ops.reshape(scores + within, (batch, chunks, heads, size, size))
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)

@@ -35,11 +35,11 @@ class HGRN(DenseWeightsLayer):
 
     - `"recurrent"`: step by step with `keras.ops.scan` (`O(T)`
       sequential steps, constant memory per step);
-    - `"chunkwise"`: inside chunks of `chunk_size` steps all at once, from
-      the cumulative sums `L_t = Σ_{j≤t} log f_j`:
-      `h_t = e^{L_t} h_0 + Σ_{s≤t} e^{L_t − L_s} (1 − f_s) * i_s`, with the
-      state carried from chunk to chunk by a scan over `T / chunk_size`
-      chunks.
+    - `"chunkwise"`: inside chunks of `chunk_size` steps, all chunks at
+      once, a parallel (associative) scan of the affine maps
+      `h ↦ f_t * h + (1 − f_t) * i_t` in `log2(chunk_size)` rounds gives
+      `h_t = A_t * h_0 + B_t` with `A_t = Π_{s≤t} f_s`; the state is
+      carried from chunk to chunk by a scan over `T / chunk_size` chunks.
 
     Args:
         lower_bound: float in `[0, 1)`, the lower bound `γ` of the forget
@@ -158,15 +158,11 @@ class HGRN(DenseWeightsLayer):
         else:
             h0 = ops.cast(state[0], dtype)
 
+        forget = gamma + (1.0 - gamma) * ops.sigmoid(z_f)
         if self.mode == "recurrent":
-            forget = gamma + (1.0 - gamma) * ops.sigmoid(z_f)
             h, h_last = self._recurrent(forget, update, h0)
         else:
-            if gamma == 0.0:
-                log_forget = ops.log_sigmoid(z_f)
-            else:
-                log_forget = ops.log(gamma + (1.0 - gamma) * ops.sigmoid(z_f))
-            h, h_last = self._chunkwise(log_forget, update, h0)
+            h, h_last = self._chunkwise(forget, update, h0)
 
         normed = _chunked.rms_normalize(
             h, ops.cast(self.norm_scale, dtype), self.epsilon
@@ -199,34 +195,38 @@ class HGRN(DenseWeightsLayer):
         )
         return _chunked.time_major(h), h_last
 
-    def _chunkwise(self, log_forget, update, h0):
-        """Chunks in parallel from cumulative log-gates, then a chunk scan."""
-        time = ops.shape(log_forget)[1]
-        # Padding with f = 1 (log 0) and no input keeps the final state.
-        log_f = _chunked.to_chunks(log_forget, self.chunk_size)
+    def _chunkwise(self, forget, update, h0):
+        """A parallel scan inside every chunk at once, then a chunk scan."""
+        time = ops.shape(forget)[1]
+        # Padding with f = 1 and no input keeps the final state.
+        f = _chunked.to_chunks(forget, self.chunk_size, pad_value=1.0)
         u = _chunked.to_chunks(update, self.chunk_size)  # (B, N, C, D)
-        cum = ops.cumsum(log_f, axis=2)  # L_t within each chunk
-        decay = _chunked.masked_decay(
-            cum, _chunked.causal_mask(self.chunk_size)
-        )
-        # Σ_{s≤t} e^{L_t − L_s} * u_s, every step of every chunk at once.
-        intra = ops.einsum("bntsd,bnsd->bntd", decay, u)
+
+        def compose(earlier, later):
+            # h ↦ f1 * h + u1, then h ↦ f2 * h + u2: one affine map.
+            (f1, u1), (f2, u2) = earlier, later
+            return f2 * f1, f2 * u1 + u2
+
+        # decay_t = Π_{s≤t} f_s and intra_t = Σ_{s≤t} (Π_{s<r≤t} f_r) u_s
+        # for every step of every chunk, in log2(chunk_size) rounds.
+        decay, intra = ops.associative_scan(compose, (f, u), axis=2)
+        # TensorFlow's scan loses even the rank in a traced call.
+        decay, intra = (ops.reshape(x, ops.shape(f)) for x in (decay, intra))
 
         def carry_over(carry, chunk):
             chunk_decay, chunk_update = chunk
             return [chunk_decay * carry[0] + chunk_update]
 
-        chunk_decay = ops.exp(cum[:, :, -1])  # e^{L_C}
         (h_last,), (h_in,) = _chunked.scan_chunks(
             carry_over,
             [h0],
             [
-                _chunked.time_major(chunk_decay),
+                _chunked.time_major(decay[:, :, -1]),
                 _chunked.time_major(intra[:, :, -1]),
             ],
         )
         h_in = _chunked.time_major(h_in)  # the state entering each chunk
-        h = intra + ops.exp(cum) * h_in[:, :, None]
+        h = intra + decay * h_in[:, :, None]
         return _chunked.from_chunks(h, time), h_last
 
     def compute_output_shape(self, input_shape):
