@@ -37,8 +37,9 @@
 # ship one small adapter file per task beside one base model.
 #
 # It runs on TensorFlow, JAX or PyTorch (set `KERAS_BACKEND` before the
-# first `import keras`). In Colab, install the package first:
-# `!pip install "git+<this repository's URL>"`.
+# first `import keras`). In Colab, open
+# `guides/hadamard_adapters.ipynb` instead: its first cell installs
+# the package.
 #
 # With `HADAMARD_ZOO_GUIDE_QUICK=1` (how CI runs it) the fine-tuning uses a
 # tiny subset so the whole guide takes seconds.

@@ -32,8 +32,9 @@
 #    must rotate by 0 or π, since `h * r * r = h` then.
 #
 # It runs on TensorFlow, JAX or PyTorch (set `KERAS_BACKEND` before the
-# first `import keras`). In Colab, install the package first:
-# `!pip install "git+<this repository's URL>"`.
+# first `import keras`). In Colab, open
+# `guides/knowledge_graph_embeddings.ipynb` instead: its first cell installs
+# the package.
 #
 # With `HADAMARD_ZOO_GUIDE_QUICK=1` (how CI runs it) training is shorter.
 

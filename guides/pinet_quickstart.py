@@ -22,8 +22,9 @@
 # 4. saves the result with `save_to_preset` and loads it back.
 #
 # It runs on TensorFlow, JAX or PyTorch (set `KERAS_BACKEND` before the
-# first `import keras`). In Colab, install the package first:
-# `!pip install "git+<this repository's URL>"`.
+# first `import keras`). In Colab, open
+# `guides/pinet_quickstart.ipynb` instead: its first cell installs
+# the package.
 #
 # With `HADAMARD_ZOO_GUIDE_QUICK=1` (how CI runs it) the fine-tuning uses a
 # small subset so the whole guide takes seconds.

@@ -31,8 +31,9 @@
 #    few sentences.
 #
 # It runs on TensorFlow, JAX or PyTorch (set `KERAS_BACKEND` before the
-# first `import keras`). In Colab, install the package first:
-# `!pip install "git+<this repository's URL>"`.
+# first `import keras`). In Colab, open
+# `guides/poly_sa_transformer.ipynb` instead: its first cell installs
+# the package.
 #
 # With `HADAMARD_ZOO_GUIDE_QUICK=1` (how CI runs it) training uses a
 # subset and the timings stop at 1,024 tokens.

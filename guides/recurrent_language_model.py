@@ -32,8 +32,9 @@
 #    through time), and measures the perplexity before and after.
 #
 # It runs on TensorFlow, JAX or PyTorch (set `KERAS_BACKEND` before the
-# first `import keras`). In Colab, install the package first:
-# `!pip install "git+<this repository's URL>"`.
+# first `import keras`). In Colab, open
+# `guides/recurrent_language_model.ipynb` instead: its first cell installs
+# the package.
 #
 # With `HADAMARD_ZOO_GUIDE_QUICK=1` (how CI runs it) fine-tuning is shorter.
 
