@@ -202,16 +202,9 @@ class HGRN(DenseWeightsLayer):
         f = _chunked.to_chunks(forget, self.chunk_size, pad_value=1.0)
         u = _chunked.to_chunks(update, self.chunk_size)  # (B, N, C, D)
 
-        def compose(earlier, later):
-            # h ↦ f1 * h + u1, then h ↦ f2 * h + u2: one affine map.
-            (f1, u1), (f2, u2) = earlier, later
-            return f2 * f1, f2 * u1 + u2
-
         # decay_t = Π_{s≤t} f_s and intra_t = Σ_{s≤t} (Π_{s<r≤t} f_r) u_s
         # for every step of every chunk, in log2(chunk_size) rounds.
-        decay, intra = ops.associative_scan(compose, (f, u), axis=2)
-        # TensorFlow's scan loses even the rank in a traced call.
-        decay, intra = (ops.reshape(x, ops.shape(f)) for x in (decay, intra))
+        decay, intra = _scan_affine(f, u, self.chunk_size)
 
         def carry_over(carry, chunk):
             chunk_decay, chunk_update = chunk
@@ -254,3 +247,23 @@ class HGRN(DenseWeightsLayer):
             }
         )
         return config
+
+
+def _scan_affine(f, u, length):
+    """Inclusive scan of the maps `h ↦ f_t * h + u_t` along axis 2.
+
+    Hillis–Steele doubling: after the round with offset `d`, step `t` holds
+    the composition of the maps `t − 2d + 1 .. t`; each round composes it
+    with the one `d` steps earlier (the identity `(1, 0)` before the
+    start). Static slices only, no `cond`: `keras.ops.associative_scan`'s
+    TensorFlow form does not compile under XLA for every length.
+    """
+    offset = 1
+    while offset < length:
+        pad = [(0, 0), (0, 0), (offset, 0), (0, 0)]
+        f_before = ops.pad(f, pad, constant_values=1.0)[:, :, :length]
+        u_before = ops.pad(u, pad)[:, :, :length]
+        # (f, u) after (f_before, u_before): h ↦ f * (f_b * h + u_b) + u.
+        f, u = f * f_before, f * u_before + u
+        offset *= 2
+    return f, u
