@@ -6,6 +6,7 @@ import math
 import pathlib
 import shutil
 import subprocess
+import sys
 
 import keras
 import numpy as np
@@ -278,6 +279,10 @@ def test_gpu_check_rehearsal_on_cpu(tmp_path):
             "bash",
             str(GPU_CHECK),
             "--force-cpu",
+            # This interpreter: a checkout tested with HADAMARD_ZOO_VENV
+            # elsewhere has no .venv of its own.
+            "--python",
+            sys.executable,
             "--backends",
             backend,
             "--results",
