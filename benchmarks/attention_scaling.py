@@ -64,7 +64,6 @@ A quick check:
 
 import argparse
 import json
-import math
 import os
 import pathlib
 import platform
@@ -79,6 +78,11 @@ import numpy as np
 
 from hadamard_zoo.utils.atomic import atomic_path
 from hadamard_zoo.utils.atomic import write_json
+from hadamard_zoo.utils.benchmarking import available_cpus
+from hadamard_zoo.utils.benchmarking import backend_version
+from hadamard_zoo.utils.benchmarking import device_name
+from hadamard_zoo.utils.benchmarking import fit_exponent
+from hadamard_zoo.utils.benchmarking import fmt
 
 OPERATORS = (
     "PolySA",
@@ -284,12 +288,6 @@ def max_rss_bytes():
     return usage if sys.platform == "darwin" else usage * 1024
 
 
-def available_cpus():
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count()
-
-
 def growth(operator):
     return GROWTH.get(operator, 1)
 
@@ -414,24 +412,6 @@ def run_worker(args):
 # ------------------------------------------------------------- analysis
 
 
-def fit_exponent(lengths, values):
-    """Least-squares slope of log(value) against log(length), or None.
-
-    Points with a missing or non-positive value are left out; fewer than
-    two distinct lengths give None.
-    """
-    points = [
-        (math.log(n), math.log(v))
-        for n, v in zip(lengths, values, strict=True)
-        if v is not None and v > 0
-    ]
-    if len({p[0] for p in points}) < 2:
-        return None
-    x, y = np.array(points).T
-    slope = np.polyfit(x, y, 1)[0]
-    return round(float(slope), 4)
-
-
 def measured(rows, key):
     """{length: value} of the measured (not skipped) rows."""
     return {
@@ -533,14 +513,6 @@ def derive(results, targets=TARGETS):
     return derived
 
 
-def fmt(value, digits=3):
-    if value is None:
-        return "-"
-    if isinstance(value, bool):
-        return "pass" if value else "FAIL"
-    return f"{value:.{digits}g}"
-
-
 def markdown_tables(report):
     """Times per operator and length, then the derived targets."""
     lengths = sorted(report["settings"]["lengths"])
@@ -628,39 +600,6 @@ def plot(report, path):
 
 
 # ------------------------------------------------------------- parent
-
-
-def backend_version(backend):
-    try:
-        module = {"jax": "jax", "tensorflow": "tensorflow", "torch": "torch"}
-        return __import__(module[backend]).__version__
-    except Exception as error:  # informative only
-        return f"unknown ({error})"
-
-
-def device_description():
-    backend = keras.backend.backend()
-    try:
-        if backend == "jax":
-            import jax
-
-            kind = str(jax.devices()[0].device_kind)
-            if kind != "cpu":
-                return kind
-        if backend == "torch":
-            import torch
-
-            if torch.cuda.is_available():
-                return torch.cuda.get_device_name(0)
-        if backend == "tensorflow":
-            import tensorflow as tf
-
-            gpus = tf.config.list_physical_devices("GPU")
-            if gpus:
-                return gpus[0].name
-    except Exception as error:  # informative only
-        return f"unknown ({error})"
-    return f"cpu ({platform.processor() or platform.machine()})"
 
 
 def worker_command(args, operator, batch_size, output):
@@ -761,7 +700,7 @@ def run(args):
         "backend": backend,
         "backend_version": backend_version(backend),
         "keras_version": keras.__version__,
-        "device": device_description(),
+        "device": device_name(keras.backend.backend()),
         "platform": platform.platform(),
         "python": platform.python_version(),
         "cpu_count": os.cpu_count(),

@@ -22,7 +22,6 @@ Usage (writes benchmarks/results/causal_linear_attention_<backend>.json):
 import argparse
 import os
 import pathlib
-import platform
 import statistics
 import time
 
@@ -33,6 +32,7 @@ from hadamard_zoo.layers.modulation.causal_linear_attention import (
     CausalLinearAttention,
 )
 from hadamard_zoo.utils.atomic import write_json
+from hadamard_zoo.utils.benchmarking import device_name
 
 MODES = ("quadratic", "recurrent", "chunked")
 GROWTH = {"quadratic": 2, "recurrent": 1, "chunked": 1}
@@ -72,31 +72,6 @@ def jit_setting(choice):
     if choice is None:
         return True if keras.backend.backend() != "torch" else "auto"
     return {"true": True, "false": False, "auto": "auto"}[choice]
-
-
-def device_description():
-    backend = keras.backend.backend()
-    try:
-        if backend == "jax":
-            import jax
-
-            kind = str(jax.devices()[0].device_kind)
-            if kind != "cpu":
-                return kind
-        if backend == "torch":
-            import torch
-
-            if torch.cuda.is_available():
-                return torch.cuda.get_device_name(0)
-        if backend == "tensorflow":
-            import tensorflow as tf
-
-            gpus = tf.config.list_physical_devices("GPU")
-            if gpus:
-                return gpus[0].name
-    except Exception as error:  # informative only
-        return f"unknown ({error})"
-    return f"cpu ({platform.processor() or platform.machine()})"
 
 
 def build_model(mode, length, args, jit_compile, weights=None):
@@ -195,7 +170,7 @@ def run(args):
         "benchmark": "causal_linear_attention",
         "backend": backend,
         "keras_version": keras.__version__,
-        "device": device_description(),
+        "device": device_name(keras.backend.backend()),
         "cpu_count": os.cpu_count(),
         # Other work on the machine makes the timings noisy; this says how
         # busy it was (1-minute load average, before and after).

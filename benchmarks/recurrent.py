@@ -57,7 +57,6 @@ A quick check:
 """
 
 import argparse
-import math
 import os
 import pathlib
 import platform
@@ -71,6 +70,11 @@ import numpy as np
 from hadamard_zoo import layers as zoo
 from hadamard_zoo.utils.atomic import atomic_path
 from hadamard_zoo.utils.atomic import write_json
+from hadamard_zoo.utils.benchmarking import available_cpus
+from hadamard_zoo.utils.benchmarking import backend_version
+from hadamard_zoo.utils.benchmarking import device_name
+from hadamard_zoo.utils.benchmarking import fit_exponent
+from hadamard_zoo.utils.benchmarking import fmt
 
 PARTS = ("cells", "paths")
 CELLS = (
@@ -412,23 +416,6 @@ def run_path(args, backend, name, mode):
 # ------------------------------------------------------------- analysis
 
 
-def fit_exponent(lengths, values):
-    """Least-squares slope of log(value) against log(length), or None.
-
-    Points with a missing or non-positive value are left out; fewer than
-    two distinct lengths give None.
-    """
-    points = [
-        (math.log(n), math.log(v))
-        for n, v in zip(lengths, values, strict=True)
-        if v is not None and v > 0
-    ]
-    if len({p[0] for p in points}) < 2:
-        return None
-    x, y = np.array(points).T
-    return round(float(np.polyfit(x, y, 1)[0]), 4)
-
-
 def measured(rows):
     """{length: median ms} of the measured (not skipped) rows."""
     return {
@@ -501,14 +488,6 @@ def path_ratios(results, targets=TARGETS):
             }
         )
     return entries
-
-
-def fmt(value, digits=3):
-    if value is None:
-        return "-"
-    if isinstance(value, bool):
-        return "pass" if value else "FAIL"
-    return f"{value:.{digits}g}"
 
 
 def graph_mode(row):
@@ -652,43 +631,6 @@ def plot(report, path):
 # ------------------------------------------------------------- main
 
 
-def backend_version(backend):
-    try:
-        return __import__(backend).__version__
-    except Exception as error:  # informative only
-        return f"unknown ({error})"
-
-
-def device_description(backend):
-    try:
-        if backend == "jax":
-            import jax
-
-            kind = str(jax.devices()[0].device_kind)
-            if kind != "cpu":
-                return kind
-        if backend == "torch":
-            import torch
-
-            if torch.cuda.is_available():
-                return torch.cuda.get_device_name(0)
-        if backend == "tensorflow":
-            import tensorflow as tf
-
-            gpus = tf.config.list_physical_devices("GPU")
-            if gpus:
-                return gpus[0].name
-    except Exception as error:  # informative only
-        return f"unknown ({error})"
-    return f"cpu ({platform.processor() or platform.machine()})"
-
-
-def available_cpus():
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count()
-
-
 def settings(args, backend):
     return {
         "parts": list(args.parts),
@@ -739,7 +681,7 @@ def run(args):
         "backend": backend,
         "backend_version": backend_version(backend),
         "keras_version": keras.__version__,
-        "device": device_description(backend),
+        "device": device_name(backend),
         "platform": platform.platform(),
         "python": platform.python_version(),
         "cpu_count": os.cpu_count(),

@@ -55,6 +55,8 @@ import numpy as np
 from hadamard_zoo import presets
 from hadamard_zoo.utils.atomic import atomic_path
 from hadamard_zoo.utils.atomic import write_json
+from hadamard_zoo.utils.benchmarking import device_name
+from hadamard_zoo.utils.benchmarking import fmt
 
 RESULTS = pathlib.Path(__file__).parent / "results"
 POLICIES = ("float32", "mixed_bfloat16")
@@ -396,32 +398,6 @@ def device_string(backend):
     return "unknown"
 
 
-def device_name(backend):
-    """The accelerator's model name, or the CPU's."""
-    try:
-        if backend == "jax":
-            import jax
-
-            kind = str(jax.devices()[0].device_kind)
-            if kind != "cpu":
-                return kind
-        if backend == "torch":
-            import torch
-
-            if torch.cuda.is_available():
-                return torch.cuda.get_device_name(0)
-        if backend == "tensorflow":
-            import tensorflow as tf
-
-            gpus = tf.config.list_physical_devices("GPU")
-            if gpus:
-                details = tf.config.experimental.get_device_details(gpus[0])
-                return details.get("device_name", gpus[0].name)
-    except Exception as error:  # informative only
-        return f"unknown ({error})"
-    return f"cpu ({platform.processor() or platform.machine()})"
-
-
 def error_summary(text):
     """One line of an error: Keras's wrapper line replaced by the cause."""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
@@ -438,12 +414,6 @@ def progress_line(row):
         f"{head} first {row['first_call_s']:8.2f} s  "
         f"median {row['median_ms']:10.2f} ms  loss {row['loss']}"
     )
-
-
-def fmt(value, digits=4):
-    if value is None:
-        return "-"
-    return f"{value:.{digits}g}"
 
 
 def markdown(report):
@@ -465,8 +435,8 @@ def markdown(report):
             f"| {row['preset']} | {row['kind']} | {row['policy']} | "
             f"{row.get('step', '-')} | {row.get('jit_compile', '-')} | "
             f"{fmt(row.get('first_call_s'), 3)} | "
-            f"{fmt(row.get('median_ms'))} | "
-            f"{fmt(loss) if isinstance(loss, float) else loss or '-'} | "
+            f"{fmt(row.get('median_ms'), 4)} | "
+            f"{fmt(loss, 4) if isinstance(loss, float) else loss or '-'} | "
             f"{error} |"
         )
     return "\n".join(lines) + "\n"

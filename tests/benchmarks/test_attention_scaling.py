@@ -7,7 +7,6 @@ import pathlib
 import sys
 
 import keras
-import numpy as np
 import pytest
 
 SCRIPT = (
@@ -54,32 +53,6 @@ def synthetic_result(operator, batch_size, times_ms, memory_mib=None):
 
 
 # ------------------------------------------------------------ exponents
-
-
-@pytest.mark.parametrize("exponent", [1.0, 1.1, 2.0])
-def test_fit_exponent_recovers_power_law(exponent):
-    lengths = [256, 1024, 4096, 16384]
-    times = [3e-3 * n**exponent for n in lengths]
-    assert bench.fit_exponent(lengths, times) == pytest.approx(exponent)
-
-
-def test_fit_exponent_is_least_squares_slope():
-    rng = np.random.default_rng(0)
-    lengths = [256, 512, 1024, 2048, 4096]
-    times = [n**1.3 * np.exp(rng.normal(scale=0.1)) for n in lengths]
-    expected = np.polyfit(np.log(lengths), np.log(times), 1)[0]
-    assert bench.fit_exponent(lengths, times) == pytest.approx(
-        expected, abs=1e-4
-    )
-
-
-def test_fit_exponent_needs_two_positive_points():
-    assert bench.fit_exponent([256], [1.0]) is None
-    assert bench.fit_exponent([256, 1024], [1.0, None]) is None
-    assert bench.fit_exponent([256, 1024], [0.0, 4.0]) is None
-    assert bench.fit_exponent([256, 256], [1.0, 2.0]) is None
-    # Non-positive values are left out, the rest still fit.
-    assert bench.fit_exponent([256, 512, 1024], [0.0, 2.0, 4.0]) == 1.0
 
 
 def test_add_fits_uses_measured_lengths_only():

@@ -6,7 +6,6 @@ import json
 import pathlib
 
 import keras
-import numpy as np
 import pytest
 
 SCRIPT = (
@@ -68,30 +67,6 @@ def tiny_args(**overrides):
 
 
 # ------------------------------------------------------------ exponents
-
-
-@pytest.mark.parametrize("exponent", [0.5, 1.0, 2.0])
-def test_fit_exponent_recovers_power_law(exponent):
-    lengths = [128, 256, 512, 1024, 2048, 4096]
-    times = [3e-3 * n**exponent for n in lengths]
-    assert bench.fit_exponent(lengths, times) == pytest.approx(exponent)
-
-
-def test_fit_exponent_is_least_squares_slope():
-    rng = np.random.default_rng(0)
-    lengths = [128, 256, 512, 1024]
-    times = [n**1.2 * np.exp(rng.normal(scale=0.2)) for n in lengths]
-    expected = np.polyfit(np.log(lengths), np.log(times), 1)[0]
-    assert bench.fit_exponent(lengths, times) == pytest.approx(
-        expected, abs=1e-4
-    )
-
-
-def test_fit_exponent_needs_two_positive_points():
-    assert bench.fit_exponent([128], [1.0]) is None
-    assert bench.fit_exponent([128, 256], [1.0, None]) is None
-    assert bench.fit_exponent([128, 128], [1.0, 2.0]) is None
-    assert bench.fit_exponent([128, 256, 512], [0.0, 2.0, 4.0]) == 1.0
 
 
 def test_add_fit_ignores_skipped_lengths():

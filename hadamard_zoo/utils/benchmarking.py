@@ -1,0 +1,92 @@
+"""What the scripts in `benchmarks/` share: the machine, fits, formatting.
+
+Every benchmark records where it ran (backend version, device, CPUs it
+may use) beside its numbers, fits scaling exponents the same way and
+prints the same table cells; one definition keeps their results
+comparable.
+"""
+
+import math
+import os
+import platform
+
+import numpy as np
+
+
+def available_cpus():
+    """CPUs this process may run on (its affinity mask, not the machine).
+
+    `taskset -c 0 python benchmarks/...` pins a benchmark to one core; the
+    report then says 1.
+    """
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count()
+
+
+def backend_version(backend):
+    """The version of the backend's library, e.g. `"0.10.2"` for jax."""
+    try:
+        return __import__(backend).__version__
+    except Exception as error:  # informative only
+        return f"unknown ({error})"
+
+
+def device_name(backend):
+    """The accelerator's model name (e.g. `"NVIDIA H100 80GB HBM3"`), or
+    `"cpu (<processor>)"` when the backend runs on the CPU."""
+    try:
+        if backend == "jax":
+            import jax
+
+            kind = str(jax.devices()[0].device_kind)
+            if kind != "cpu":
+                return kind
+        if backend == "torch":
+            import torch
+
+            if torch.cuda.is_available():
+                return torch.cuda.get_device_name(0)
+        if backend == "tensorflow":
+            import tensorflow as tf
+
+            gpus = tf.config.list_physical_devices("GPU")
+            if gpus:
+                details = tf.config.experimental.get_device_details(gpus[0])
+                return details.get("device_name", gpus[0].name)
+    except Exception as error:  # informative only
+        return f"unknown ({error})"
+    return f"cpu ({platform.processor() or platform.machine()})"
+
+
+def fit_exponent(lengths, values):
+    """Least-squares slope of log(value) against log(length), or None.
+
+    Points with a missing or non-positive value are left out; fewer than
+    two distinct lengths give None. A time that grows linearly in the
+    length has exponent 1, a quadratic one 2.
+
+    Example:
+
+    >>> fit_exponent([256, 512, 1024], [1.0, 4.0, 16.0])
+    2.0
+    """
+    points = [
+        (math.log(n), math.log(v))
+        for n, v in zip(lengths, values, strict=True)
+        if v is not None and v > 0
+    ]
+    if len({p[0] for p in points}) < 2:
+        return None
+    x, y = np.array(points).T
+    return round(float(np.polyfit(x, y, 1)[0]), 4)
+
+
+def fmt(value, digits=3):
+    """A table cell: `"-"` for None, pass/FAIL for a bool, else `digits`
+    significant digits."""
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "pass" if value else "FAIL"
+    return f"{value:.{digits}g}"
