@@ -256,9 +256,10 @@ def _scan_affine(f, u, length):
     every block of `d` steps holds the scan of its own maps; the round
     composes each later half-block with the last map of the half before
     it. `log2(length)` rounds of reshapes and broadcasts, no shifted
-    copies: the Hillis–Steele form (`pad` and slice per round) differed
-    only there and took 13x longer to differentiate under XLA on a CPU
-    (JAX, chunk 64). A length that is not a power of two is padded with
+    copies: the gradient of this scan took 5.9 / 25.7 / 26.7 ms on
+    tensorflow / torch / jax where Hillis–Steele's (`pad` and slice per
+    round) took 15.4 / 50.5 / 39.8 ms (T = 4096, width 128, chunk 64, one
+    CPU). A length that is not a power of two is padded with
     identity maps `(1, 0)`.
     """
     size = 1 << max(length - 1, 0).bit_length()  # next power of two
