@@ -7,15 +7,11 @@ evaluates on the full official test set, and writes the preset directory
 atomically with its `metrics.json`.
 """
 
-import dataclasses
-import pathlib
-
 import keras
 import numpy as np
 
 from hadamard_zoo.training import runs
 from hadamard_zoo.training.image_batches import ImageBatches
-from hadamard_zoo.training.recipes import get_recipe
 
 NUM_CLASSES = 10
 IMAGE_SHAPE = (28, 28, 1)
@@ -140,13 +136,8 @@ def train(
     Returns:
         The metrics dict written to `metrics.json`.
     """
-    recipe = get_recipe(name)
-    recipe = runs.with_seed(recipe, seed)
-    if epochs is not None:
-        recipe = dataclasses.replace(recipe, epochs=int(epochs))
-    output_dir = pathlib.Path(output_dir or runs.default_output_dir(recipe))
-    checkpoint_dir = pathlib.Path(
-        checkpoint_dir or runs.default_checkpoint_dir(recipe.name)
+    recipe, output_dir, checkpoint_dir = runs.resolve_run(
+        name, seed, epochs, output_dir, checkpoint_dir
     )
     if data_parallel:
         _enable_data_parallel()

@@ -25,9 +25,6 @@ and shipped with statistics recomputed for its averaged weights (see
 `standing_statistics`).
 """
 
-import dataclasses
-import pathlib
-
 import keras
 import numpy as np
 
@@ -38,7 +35,6 @@ from hadamard_zoo.training.image_classification import load_split
 from hadamard_zoo.training.label_maps import one_hot_label_maps
 from hadamard_zoo.training.label_maps import pad_center
 from hadamard_zoo.training.label_maps import silhouette_label_maps
-from hadamard_zoo.training.recipes import get_recipe
 from hadamard_zoo.utils.atomic import atomic_directory
 
 NUM_CLASSES = 10
@@ -427,17 +423,8 @@ def train(
     """
     import hadamard_zoo
 
-    recipe = get_recipe(name)
-    if overrides:
-        recipe = dataclasses.replace(recipe, **overrides)
-    recipe = runs.with_seed(recipe, seed)
-    if epochs is not None:
-        recipe = dataclasses.replace(
-            recipe, steps=int(epochs) * recipe.steps_per_epoch
-        )
-    output_dir = pathlib.Path(output_dir or runs.default_output_dir(recipe))
-    checkpoint_dir = pathlib.Path(
-        checkpoint_dir or runs.default_checkpoint_dir(recipe.name)
+    recipe, output_dir, checkpoint_dir = runs.resolve_run(
+        name, seed, epochs, output_dir, checkpoint_dir, overrides
     )
     if data_parallel:
         runs.enable_data_parallel()

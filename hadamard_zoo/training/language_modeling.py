@@ -13,9 +13,7 @@ the published numbers. The shipped preset is the same weights in a
 stateless `RNNLMCausalLM` with its tokenizer and preprocessor.
 """
 
-import dataclasses
 import math
-import pathlib
 
 import keras
 import numpy as np
@@ -192,20 +190,14 @@ def train(
     from hadamard_zoo.models.rnn_lm import RNNLMCausalLM
     from hadamard_zoo.models.rnn_lm import RNNLMCausalLMPreprocessor
     from hadamard_zoo.models.rnn_lm import RNNLMTokenizer
-    from hadamard_zoo.training.recipes import get_recipe
 
-    recipe = get_recipe(name)
     if data_parallel:
         raise ValueError(
             "`data_parallel=True` is not supported for language models: "
             "their states carry over between batches row by row."
         )
-    recipe = runs.with_seed(recipe, seed)
-    if epochs is not None:
-        recipe = dataclasses.replace(recipe, epochs=int(epochs))
-    output_dir = pathlib.Path(output_dir or runs.default_output_dir(recipe))
-    checkpoint_dir = pathlib.Path(
-        checkpoint_dir or runs.default_checkpoint_dir(recipe.name)
+    recipe, output_dir, checkpoint_dir = runs.resolve_run(
+        name, seed, epochs, output_dir, checkpoint_dir
     )
     train_tokens = load_stream(recipe.dataset, "train", data_dir)
     tokenizer = RNNLMTokenizer.from_corpus(train_tokens)

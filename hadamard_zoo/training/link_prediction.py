@@ -7,8 +7,6 @@ then filtered ranking of the test triples against every entity (and, on
 the Countries tasks, AUC-PR over the candidate regions).
 """
 
-import dataclasses
-import pathlib
 import time
 
 import keras
@@ -142,17 +140,9 @@ def train(
     Returns:
         The metrics dict written to `metrics.json`.
     """
-    from hadamard_zoo.training.recipes import get_recipe
 
-    recipe = get_recipe(name)
-    recipe = runs.with_seed(recipe, seed)
-    if epochs is not None:
-        recipe = dataclasses.replace(
-            recipe, steps=int(epochs) * recipe.steps_per_epoch
-        )
-    output_dir = pathlib.Path(output_dir or runs.default_output_dir(recipe))
-    checkpoint_dir = pathlib.Path(
-        checkpoint_dir or runs.default_checkpoint_dir(recipe.name)
+    recipe, output_dir, checkpoint_dir = runs.resolve_run(
+        name, seed, epochs, output_dir, checkpoint_dir
     )
     if data_parallel:
         runs.enable_data_parallel()

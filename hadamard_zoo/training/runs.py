@@ -173,6 +173,55 @@ def with_seed(recipe, seed):
     return dataclasses.replace(recipe, seed=seed)
 
 
+def with_epochs(recipe, epochs):
+    """`recipe` shortened or lengthened to `epochs` (unchanged when None).
+
+    A recipe counted in steps (`steps`, `steps_per_epoch`) gets
+    `epochs * steps_per_epoch` steps.
+    """
+    if epochs is None:
+        return recipe
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(
+            f"`epochs` must be a positive integer or None. Received: "
+            f"epochs={epochs!r}"
+        )
+    fields = {field.name for field in dataclasses.fields(recipe)}
+    if "steps_per_epoch" in fields:
+        return dataclasses.replace(
+            recipe, steps=epochs * recipe.steps_per_epoch
+        )
+    return dataclasses.replace(recipe, epochs=epochs)
+
+
+def resolve_run(
+    name,
+    seed=None,
+    epochs=None,
+    output_dir=None,
+    checkpoint_dir=None,
+    overrides=None,
+):
+    """The recipe a `train()` call runs, and the directories it writes.
+
+    Returns `(recipe, output_dir, checkpoint_dir)`: recipe `name` with the
+    call's `overrides` (a dict of recipe fields), seed and epochs, the
+    preset directory (`default_output_dir` unless given) and the
+    checkpoint directory (`default_checkpoint_dir` unless given).
+    """
+    from hadamard_zoo.training.recipes import get_recipe
+
+    recipe = get_recipe(name)
+    if overrides:
+        recipe = dataclasses.replace(recipe, **overrides)
+    recipe = with_epochs(with_seed(recipe, seed), epochs)
+    output_dir = pathlib.Path(output_dir or default_output_dir(recipe))
+    checkpoint_dir = pathlib.Path(
+        checkpoint_dir or default_checkpoint_dir(recipe.name)
+    )
+    return recipe, output_dir, checkpoint_dir
+
+
 def train_command(
     name, epochs=None, max_train_examples=None, flags=(), seed=None
 ):

@@ -10,9 +10,7 @@ labels are not public) and writes the preset directory atomically with its
 `metrics.json`.
 """
 
-import dataclasses
 import importlib
-import pathlib
 
 import keras
 import numpy as np
@@ -125,15 +123,9 @@ def train(
     Returns:
         The metrics dict written to `metrics.json`.
     """
-    from hadamard_zoo.training.recipes import get_recipe
 
-    recipe = get_recipe(name)
-    recipe = runs.with_seed(recipe, seed)
-    if epochs is not None:
-        recipe = dataclasses.replace(recipe, epochs=int(epochs))
-    output_dir = pathlib.Path(output_dir or runs.default_output_dir(recipe))
-    checkpoint_dir = pathlib.Path(
-        checkpoint_dir or runs.default_checkpoint_dir(recipe.name)
+    recipe, output_dir, checkpoint_dir = runs.resolve_run(
+        name, seed, epochs, output_dir, checkpoint_dir
     )
     if data_parallel:
         runs.enable_data_parallel()

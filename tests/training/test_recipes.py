@@ -56,3 +56,45 @@ def test_a_bad_seed_override_is_named(seed):
 
     with pytest.raises(ValueError, match="`seed` must be a non-negative"):
         runs.with_seed(get_recipe("lstm_ptb_small"), seed)
+
+
+def test_an_epochs_override_counts_epochs_or_steps():
+    from hadamard_zoo.training import runs
+
+    recipe = get_recipe("lstm_ptb_small")
+    assert runs.with_epochs(recipe, None) is recipe
+    assert runs.with_epochs(recipe, 2).epochs == 2
+    # Recipes counted in steps get whole epochs of steps.
+    gan = get_recipe("stylegan_mnist")
+    shorter = runs.with_epochs(gan, 2)
+    assert shorter.steps == 2 * gan.steps_per_epoch and shorter.epochs == 2
+    kge = get_recipe("rotate_countries_s1")
+    assert runs.with_epochs(kge, 1).steps == kge.steps_per_epoch
+
+
+@pytest.mark.parametrize("epochs", [0, -2, 1.5, "3", True])
+def test_a_bad_epochs_override_is_named(epochs):
+    from hadamard_zoo.training import runs
+
+    with pytest.raises(ValueError, match="`epochs` must be a positive"):
+        runs.with_epochs(get_recipe("lstm_ptb_small"), epochs)
+
+
+def test_resolve_run_applies_every_override_and_picks_directories(
+    tmp_path, monkeypatch
+):
+    from hadamard_zoo.training import runs
+
+    monkeypatch.setenv("HADAMARD_ZOO_CHECKPOINTS", str(tmp_path / "ckpt"))
+    recipe, output_dir, checkpoint_dir = runs.resolve_run(
+        "stylegan_mnist", seed=4, epochs=1, overrides={"fid_samples": 64}
+    )
+    assert (recipe.seed, recipe.fid_samples) == (4, 64)
+    assert recipe.steps == recipe.steps_per_epoch
+    assert output_dir == runs.default_output_dir(recipe)
+    assert checkpoint_dir == tmp_path / "ckpt" / "stylegan_mnist"
+    _, output_dir, checkpoint_dir = runs.resolve_run(
+        "lstm_ptb_small", output_dir=tmp_path / "out", checkpoint_dir="c"
+    )
+    assert output_dir == tmp_path / "out"
+    assert checkpoint_dir == runs.pathlib.Path("c")
