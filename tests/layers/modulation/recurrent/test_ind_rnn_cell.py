@@ -1,36 +1,18 @@
 import keras
 import numpy as np
 import pytest
+from cell_checks import CellSpec
+from cell_checks import cell_tests
+from cell_checks import numpy
+from cell_checks import random_sequence
+from cell_checks import sequence_layer
 from harness import LayerCase
 from harness import layer_tests
 
 from hadamard_zoo.layers.modulation.recurrent.ind_rnn_cell import IndRNNCell
 from hadamard_zoo.layers.modulation.recurrent.ind_rnn_cell import MaxAbsClip
 
-
-@keras.saving.register_keras_serializable(package="hadamard_zoo_tests")
-class IndRNNSequence(keras.layers.RNN):
-    """`keras.layers.RNN(IndRNNCell(**cell_kwargs))` as a class.
-
-    The harness builds layers as `layer_cls(**init_kwargs)` and its
-    mixed-precision check passes `dtype` to that call; the cell needs the
-    same dtype policy, so the wrapper creates the cell itself (as
-    `keras.layers.LSTM` does) instead of taking a ready-made one.
-    """
-
-    def __init__(self, cell_kwargs, return_sequences=True, **kwargs):
-        self.cell_kwargs = dict(cell_kwargs)
-        cell = IndRNNCell(**cell_kwargs, dtype=kwargs.get("dtype"), name="cell")
-        super().__init__(cell, return_sequences=return_sequences, **kwargs)
-
-    def get_config(self):
-        config = super().get_config()
-        del config["cell"]
-        return {**config, "cell_kwargs": self.cell_kwargs}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
+IndRNNSequence = sequence_layer(IndRNNCell, "IndRNNSequence", nested=False)
 
 
 def relu(x):
@@ -86,8 +68,31 @@ CASES = [
 test_harness = layer_tests(CASES)
 
 
-def _sequences(seed=0, shape=(2, 5, 3)):
-    return np.random.default_rng(seed).uniform(-1, 1, shape).astype("float32")
+def check_ind_rnn_clone(clone):
+    assert clone.recurrent_max_abs == 1.2
+    assert isinstance(clone.recurrent_constraint, MaxAbsClip)
+
+
+test_cell = cell_tests(
+    CellSpec(
+        cell_cls=IndRNNCell,
+        cell_kwargs=dict(units=4, activation="tanh"),
+        rank_error="`inputs`",
+        states_error="`states`",
+        wrong_ranks=[(2, 5, 3, 1)],
+        wrong_steps=[(2, 5, 3)],
+        wrong_states=[[(2, 5)]],
+        config_kwargs=dict(
+            units=5,
+            activation="tanh",
+            recurrent_max_abs=1.2,
+            recurrent_initializer="zeros",
+            recurrent_regularizer="l2",
+            use_bias=False,
+        ),
+        check_clone=check_ind_rnn_clone,
+    )
+)
 
 
 @pytest.mark.parametrize(
@@ -109,50 +114,15 @@ def test_invalid_arguments(kwargs, match):
         IndRNNCell(**kwargs)
 
 
-def test_wrong_input_rank_names_inputs():
-    cell = IndRNNCell(4)
-    with pytest.raises(ValueError, match="`inputs`"):
-        keras.layers.RNN(cell)(np.zeros((2, 5, 3, 1), "float32"))
-    with pytest.raises(ValueError, match="`inputs`"):
-        IndRNNCell(4).build((2, 5, 3))
-
-
-def test_mismatched_state_names_states():
-    layer = keras.layers.RNN(IndRNNCell(4))
-    with pytest.raises(ValueError, match="`states`"):
-        layer(_sequences(), initial_state=[np.zeros((2, 5), "float32")])
-
-
-def test_state_carried_across_calls_equals_one_call():
-    layer = keras.layers.RNN(
-        IndRNNCell(4, activation="tanh"),
-        return_sequences=True,
-        return_state=True,
-    )
-    x = _sequences(shape=(2, 6, 3))
-    full, _ = layer(x)
-    first, state = layer(x[:, :2])
-    second, _ = layer(x[:, 2:], initial_state=[state])
-    joined = np.concatenate(
-        [keras.ops.convert_to_numpy(first), keras.ops.convert_to_numpy(second)],
-        axis=1,
-    )
-    np.testing.assert_allclose(
-        joined, keras.ops.convert_to_numpy(full), atol=1e-6
-    )
-
-
 def test_nonzero_initial_state_matches_reference():
     cell = IndRNNCell(3, activation="tanh")
     layer = keras.layers.RNN(cell, return_sequences=True)
-    x = _sequences(shape=(2, 4, 2))
+    x = random_sequence((2, 4, 2))
     h0 = np.random.default_rng(1).uniform(-1, 1, (2, 3)).astype("float32")
     actual = layer(x, initial_state=[h0])
     weights = {f"cell/{v.name}": np.asarray(v.numpy()) for v in cell.weights}
     expected = ind_rnn_reference([x], weights, np.tanh, initial=h0)
-    np.testing.assert_allclose(
-        keras.ops.convert_to_numpy(actual), expected, atol=1e-5
-    )
+    np.testing.assert_allclose(numpy(actual), expected, atol=1e-5)
 
 
 def test_each_unit_sees_only_its_own_past():
@@ -166,7 +136,7 @@ def test_each_unit_sees_only_its_own_past():
         nudged = h.copy()
         nudged[0, j] = 1.0
         out, _ = cell(x, [nudged])
-        diff = np.abs(keras.ops.convert_to_numpy(out - base))[0]
+        diff = np.abs(numpy(out - base))[0]
         assert diff[j] > 0
         assert np.all(np.delete(diff, j) == 0)
 
@@ -180,15 +150,15 @@ def test_recurrent_max_abs_bounds_initial_and_trained_weights():
     model = keras.Sequential(
         [keras.Input((4, 2)), keras.layers.RNN(cell), keras.layers.Dense(1)]
     )
-    u = keras.ops.convert_to_numpy(cell.recurrent_kernel)
+    u = numpy(cell.recurrent_kernel)
     assert np.max(np.abs(u)) <= 0.5
     assert np.max(np.abs(u)) == pytest.approx(0.5)  # clipped, not rescaled
     assert isinstance(cell.recurrent_kernel.constraint, MaxAbsClip)
     model.compile(optimizer=keras.optimizers.SGD(10.0), loss="mse")
-    x = _sequences(shape=(8, 4, 2))
+    x = random_sequence((8, 4, 2))
     y = np.full((8, 1), 50.0, "float32")
     model.fit(x, y, epochs=2, verbose=0)
-    u_after = keras.ops.convert_to_numpy(cell.recurrent_kernel)
+    u_after = numpy(cell.recurrent_kernel)
     assert not np.array_equal(u, u_after)
     assert np.max(np.abs(u_after)) <= 0.5 + 1e-7
 
@@ -196,12 +166,12 @@ def test_recurrent_max_abs_bounds_initial_and_trained_weights():
 def test_default_recurrent_initializer_is_bounded():
     cell = IndRNNCell(64, recurrent_max_abs=0.25)
     cell.build((None, 3))
-    u = keras.ops.convert_to_numpy(cell.recurrent_kernel)
+    u = numpy(cell.recurrent_kernel)
     assert np.max(np.abs(u)) <= 0.25
     assert np.min(u) < 0 < np.max(u)
     cell = IndRNNCell(64)
     cell.build((None, 3))
-    u = keras.ops.convert_to_numpy(cell.recurrent_kernel)
+    u = numpy(cell.recurrent_kernel)
     assert np.max(np.abs(u)) <= 1.0
     assert cell.recurrent_kernel.constraint is None
 
@@ -209,26 +179,9 @@ def test_default_recurrent_initializer_is_bounded():
 def test_max_abs_clip():
     clip = MaxAbsClip(1.5)
     w = np.array([-4.0, -1.0, 0.0, 1.25, 2.0], "float32")
-    np.testing.assert_array_equal(
-        keras.ops.convert_to_numpy(clip(w)), [-1.5, -1.0, 0.0, 1.25, 1.5]
-    )
+    np.testing.assert_array_equal(numpy(clip(w)), [-1.5, -1.0, 0.0, 1.25, 1.5])
     clone = keras.constraints.deserialize(keras.constraints.serialize(clip))
     assert isinstance(clone, MaxAbsClip) and clone.max_abs == 1.5
     for bad in (0, -1.0, None, "2"):
         with pytest.raises(ValueError, match="max_abs"):
             MaxAbsClip(bad)
-
-
-def test_config_round_trip_keeps_every_argument():
-    cell = IndRNNCell(
-        5,
-        activation="tanh",
-        recurrent_max_abs=1.2,
-        recurrent_initializer="zeros",
-        recurrent_regularizer="l2",
-        use_bias=False,
-    )
-    clone = IndRNNCell.from_config(cell.get_config())
-    assert clone.get_config() == cell.get_config()
-    assert clone.recurrent_max_abs == 1.2
-    assert isinstance(clone.recurrent_constraint, MaxAbsClip)

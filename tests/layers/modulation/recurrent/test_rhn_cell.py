@@ -1,35 +1,18 @@
 import keras
 import numpy as np
 import pytest
+from cell_checks import CellSpec
+from cell_checks import cell_tests
+from cell_checks import numpy
+from cell_checks import random_sequence
+from cell_checks import randomize
+from cell_checks import sequence_layer
 from harness import LayerCase
 from harness import layer_tests
 
 from hadamard_zoo.layers.modulation.recurrent.rhn_cell import RHNCell
 
-
-@keras.saving.register_keras_serializable(package="hadamard_zoo_tests")
-class RHNSequence(keras.layers.RNN):
-    """`keras.layers.RNN(RHNCell(**cell_kwargs))` as a class.
-
-    The harness builds layers as `layer_cls(**init_kwargs)` and its
-    mixed-precision check passes `dtype` to that call; the cell needs the
-    same dtype policy, so the wrapper creates the cell itself (as
-    `keras.layers.LSTM` does) instead of taking a ready-made one.
-    """
-
-    def __init__(self, cell_kwargs, return_sequences=True, **kwargs):
-        self.cell_kwargs = dict(cell_kwargs)
-        cell = RHNCell(**cell_kwargs, dtype=kwargs.get("dtype"), name="cell")
-        super().__init__(cell, return_sequences=return_sequences, **kwargs)
-
-    def get_config(self):
-        config = super().get_config()
-        del config["cell"]
-        return {**config, "cell_kwargs": self.cell_kwargs}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
+RHNSequence = sequence_layer(RHNCell, "RHNSequence", nested=False)
 
 
 def sigmoid(x):
@@ -87,14 +70,17 @@ CASES = [
 test_harness = layer_tests(CASES)
 
 
-def _sequences(seed=0, shape=(2, 5, 3)):
-    return np.random.default_rng(seed).uniform(-1, 1, shape).astype("float32")
-
-
-def _randomise(cell, seed=0, scale=0.7):
-    rng = np.random.default_rng(seed)
-    for v in cell.weights:
-        v.assign(rng.uniform(-scale, scale, v.shape).astype("float32"))
+test_cell = cell_tests(
+    CellSpec(
+        cell_cls=RHNCell,
+        cell_kwargs=dict(units=4, depth=2),
+        rank_error="`inputs`",
+        states_error="`states`",
+        wrong_ranks=[(2, 5, 3, 1)],
+        wrong_steps=[(2,)],
+        wrong_states=[[(2, 3)]],
+    )
+)
 
 
 @pytest.mark.parametrize(
@@ -115,27 +101,14 @@ def test_invalid_arguments(kwargs, match):
         RHNCell(**kwargs)
 
 
-def test_wrong_input_rank_names_inputs():
-    with pytest.raises(ValueError, match="`inputs`"):
-        keras.layers.RNN(RHNCell(4))(np.zeros((2, 5, 3, 1), "float32"))
-    with pytest.raises(ValueError, match="`inputs`"):
-        RHNCell(4).build((2,))
-
-
-def test_mismatched_state_names_states():
-    layer = keras.layers.RNN(RHNCell(4, depth=2))
-    with pytest.raises(ValueError, match="`states`"):
-        layer(_sequences(), initial_state=[np.zeros((2, 3), "float32")])
-
-
 def test_depth_one_is_the_single_layer_highway_recurrence():
     # Depth 1: s_t = tanh(W_H x + R_H s + b_H) * T + s_{t-1} * (1 - T),
     # T = σ(W_T x + R_T s + b_T), with every weight drawn at random.
     cell = RHNCell(3, depth=1)
     layer = keras.layers.RNN(cell, return_sequences=True)
-    x = _sequences(shape=(2, 5, 2))
+    x = random_sequence((2, 5, 2))
     layer.build(x.shape)
-    _randomise(cell)
+    randomize(cell, seed=0, scale=0.7)
     kernel, recurrent, bias = (
         np.asarray(v.numpy(), "float64")
         for v in (cell.kernel, cell.recurrent_kernels[0], cell.biases[0])
@@ -151,9 +124,7 @@ def test_depth_one_is_the_single_layer_highway_recurrence():
         s = transform * gate + s * (1.0 - gate)
         expected.append(s)
     np.testing.assert_allclose(
-        keras.ops.convert_to_numpy(layer(x)),
-        np.stack(expected, axis=1),
-        atol=1e-5,
+        numpy(layer(x)), np.stack(expected, axis=1), atol=1e-5
     )
 
 
@@ -163,17 +134,13 @@ def test_input_enters_the_first_layer_only():
     cell = RHNCell(3, depth=2)
     layer = keras.layers.RNN(cell, return_sequences=True)
     layer.build((2, 4, 2))
-    _randomise(cell)
+    randomize(cell, seed=0, scale=0.7)
     bias = np.asarray(cell.biases[0].numpy())
     bias[3:] = -1e4
     cell.biases[0].assign(bias)
-    first = layer(_sequences(0, (2, 4, 2)))
-    second = layer(_sequences(1, (2, 4, 2)))
-    np.testing.assert_allclose(
-        keras.ops.convert_to_numpy(first),
-        keras.ops.convert_to_numpy(second),
-        atol=1e-6,
-    )
+    first = layer(random_sequence((2, 4, 2), 0))
+    second = layer(random_sequence((2, 4, 2), 1))
+    np.testing.assert_allclose(numpy(first), numpy(second), atol=1e-6)
 
 
 def test_closed_gates_carry_the_state_unchanged():
@@ -181,19 +148,15 @@ def test_closed_gates_carry_the_state_unchanged():
     cell = RHNCell(3, depth=3, transform_bias=-1e4)
     layer = keras.layers.RNN(cell, return_sequences=True)
     s0 = np.array([[0.3, -0.2, 0.9]], "float32")
-    out = layer(_sequences(shape=(1, 4, 2)), initial_state=[s0])
-    np.testing.assert_allclose(
-        keras.ops.convert_to_numpy(out), np.repeat(s0[:, None], 4, 1)
-    )
+    out = layer(random_sequence((1, 4, 2)), initial_state=[s0])
+    np.testing.assert_allclose(numpy(out), np.repeat(s0[:, None], 4, 1))
 
 
 def test_transform_bias_initialises_every_gate_bias():
     cell = RHNCell(4, depth=3, transform_bias=-3.0, bias_initializer="ones")
     cell.build((None, 2))
     for bias in cell.biases:
-        np.testing.assert_array_equal(
-            keras.ops.convert_to_numpy(bias), [1.0] * 4 + [-3.0] * 4
-        )
+        np.testing.assert_array_equal(numpy(bias), [1.0] * 4 + [-3.0] * 4)
     cell = RHNCell(4, depth=2, use_bias=False)
     cell.build((None, 2))
     assert sorted(v.name for v in cell.weights) == [
@@ -206,39 +169,20 @@ def test_transform_bias_initialises_every_gate_bias():
 def test_each_layer_starts_with_its_own_recurrent_weights():
     cell = RHNCell(4, depth=2)
     cell.build((None, 2))
-    first, second = (
-        keras.ops.convert_to_numpy(k) for k in cell.recurrent_kernels
-    )
+    first, second = (numpy(k) for k in cell.recurrent_kernels)
     assert not np.allclose(first, second)
-
-
-def test_state_carried_across_calls_equals_one_call():
-    layer = keras.layers.RNN(
-        RHNCell(4, depth=2), return_sequences=True, return_state=True
-    )
-    x = _sequences(shape=(2, 6, 3))
-    full, _ = layer(x)
-    first, state = layer(x[:, :4])
-    second, _ = layer(x[:, 4:], initial_state=[state])
-    joined = np.concatenate(
-        [keras.ops.convert_to_numpy(first), keras.ops.convert_to_numpy(second)],
-        axis=1,
-    )
-    np.testing.assert_allclose(
-        joined, keras.ops.convert_to_numpy(full), atol=1e-6
-    )
 
 
 def test_nonzero_initial_state_matches_reference():
     cell = RHNCell(3, depth=2)
     layer = keras.layers.RNN(cell, return_sequences=True)
-    x = _sequences(shape=(2, 3, 2))
+    x = random_sequence((2, 3, 2))
     layer.build(x.shape)
-    _randomise(cell)
+    randomize(cell, seed=0, scale=0.7)
     s0 = np.random.default_rng(2).uniform(-1, 1, (2, 3)).astype("float32")
     weights = {f"cell/{v.name}": np.asarray(v.numpy()) for v in cell.weights}
     np.testing.assert_allclose(
-        keras.ops.convert_to_numpy(layer(x, initial_state=[s0])),
+        numpy(layer(x, initial_state=[s0])),
         rhn_reference([x], weights, 2, initial=s0),
         atol=1e-5,
     )
