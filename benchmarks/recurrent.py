@@ -431,9 +431,11 @@ def add_fit(result):
 
 
 def ratio(numerator, denominator):
+    """numerator / denominator to 3 significant digits (a ratio of 0.011
+    rounded to 3 decimals would lose 2% of itself)."""
     if numerator is None or not denominator:
         return None
-    return round(numerator / denominator, 3)
+    return float(f"{numerator / denominator:.3g}")
 
 
 def cell_ratios(results):
