@@ -8,7 +8,7 @@ from subprocess_utils import run_python
 SAVE = """
 from hadamard_zoo.training import train
 train({recipe!r}, output_dir={out!r}, checkpoint_dir={ckpt!r},
-      epochs=1, max_train_examples=256, verbose=0)
+      epochs=1, max_train_examples=256, verbose=0, **{kwargs!r})
 """
 
 PREDICT = """
@@ -26,20 +26,29 @@ for saved_on in {backends!r}:
 
 @pytest.mark.large
 @pytest.mark.parametrize(
-    "recipe, dataset, classes",
+    "recipe, dataset, classes, kwargs",
     [
-        ("pinet_ccp_mnist", "mnist", 10),
+        ("pinet_ccp_mnist", "mnist", 10, {}),
         # A text preset carries its vocabulary as an asset.
-        ("polysa_transformer_sst2", "sst2", 2),
-        # Entity and relation names are assets; scores of 5 regions.
-        ("rotate_countries_s1", "countries_s1", 5),
+        ("polysa_transformer_sst2", "sst2", 2, {}),
+        # Entity and relation names are assets; scores of 5 regions. An
+        # epoch of 20 steps: the recipe's 250 took 100 s a backend.
+        (
+            "rotate_countries_s1",
+            "countries_s1",
+            5,
+            {"overrides": {"steps_per_epoch": 20}},
+        ),
     ],
 )
-def test_presets_move_between_backends(tmp_path, recipe, dataset, classes):
+def test_presets_move_between_backends(
+    tmp_path, recipe, dataset, classes, kwargs
+):
     root = str(tmp_path)
     for backend in BACKENDS:
         out, ckpt = f"{root}/{backend}", f"{root}/ckpt_{backend}"
-        run_python(SAVE.format(recipe=recipe, out=out, ckpt=ckpt), backend)
+        code = SAVE.format(recipe=recipe, out=out, ckpt=ckpt, kwargs=kwargs)
+        run_python(code, backend)
     for backend in BACKENDS:
         code = PREDICT.format(
             backends=BACKENDS, root=root, backend=backend, dataset=dataset

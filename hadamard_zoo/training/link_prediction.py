@@ -119,6 +119,7 @@ def train(
     data_dir=None,
     verbose="auto",
     seed=None,
+    overrides=None,
 ):
     """Trains link-prediction recipe `name` and writes its preset.
 
@@ -136,13 +137,16 @@ def train(
         verbose: `model.fit` verbosity (1 shows a progress bar).
         seed: overrides the recipe's seed (a second run of the same
             recipe); recorded in the preset's recipe and command.
+        overrides: optional dict of recipe fields to replace (shorter
+            epochs, another dimension: tests and experiments). They are
+            recorded in `metrics.json`; the recorded command does not
+            reproduce them.
 
     Returns:
         The metrics dict written to `metrics.json`.
     """
-
     recipe, output_dir, checkpoint_dir = runs.resolve_run(
-        name, seed, epochs, output_dir, checkpoint_dir
+        name, seed, epochs, output_dir, checkpoint_dir, overrides
     )
     if data_parallel:
         runs.enable_data_parallel()
@@ -206,6 +210,8 @@ def train(
         "recipe": recipe.to_dict(),
         **runs.environment_record(),
     }
+    if overrides:
+        metrics["overrides"] = dict(overrides)
     metrics["command"] = runs.train_command(
         name,
         epochs,
