@@ -35,8 +35,8 @@
 # `guides/poly_sa_transformer.ipynb` instead: its first cell installs
 # the package.
 #
-# With `HADAMARD_ZOO_GUIDE_QUICK=1` (how CI runs it) training uses a
-# subset and the timings stop at 1,024 tokens.
+# With `HADAMARD_ZOO_GUIDE_QUICK=1` (how CI runs it) training and
+# evaluation use subsets and the timings stop at 1,024 tokens.
 
 # %%
 import os
@@ -69,7 +69,8 @@ print("backend:", keras.backend.backend())
 train_sentences, train_labels = datasets.load_sst2("train")
 dev_sentences, dev_labels = datasets.load_sst2("dev")
 if QUICK:
-    train_sentences, train_labels = train_sentences[:2000], train_labels[:2000]
+    train_sentences, train_labels = train_sentences[:1000], train_labels[:1000]
+    dev_sentences, dev_labels = dev_sentences[:256], dev_labels[:256]
 tokenizer = PolySATokenizer.from_texts(train_sentences, min_count=2)
 preprocessor = PolySATextClassifierPreprocessor(tokenizer, sequence_length=64)
 print("vocabulary:", tokenizer.vocabulary_size(), "words")

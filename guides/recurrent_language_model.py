@@ -145,7 +145,7 @@ unk = tokenizer.token_to_id("<unk>")
 # The tokenizer splits on whitespace: one call turns the stream into ids.
 train_ids = np.asarray(tokenizer(" ".join(words_of(train_text))))
 valid_ids = np.asarray(tokenizer(" ".join(words_of(valid_text))))
-valid_ids = valid_ids[: 5000 if QUICK else 20000]
+valid_ids = valid_ids[: 2000 if QUICK else 20000]
 print(f"{len(train_ids)} training words, {np.mean(train_ids == unk):.1%} <unk>")
 
 before, _ = stream_perplexity(model.backbone, valid_ids)
@@ -163,7 +163,7 @@ trainer.compile(
     loss=window_loss,
 )
 windows = StreamWindows(train_ids, batch_size=20, num_steps=20)
-steps = 50 if QUICK else 500
+steps = 30 if QUICK else 500
 trainer.fit(windows, epochs=1, steps_per_epoch=steps, shuffle=False, verbose=0)
 
 # The fine-tuned weights, back in the stateless model.
