@@ -246,7 +246,7 @@ def test_train_rejects_a_negative_seed_before_any_work(tmp_path, capsys):
     out = tmp_path / "preset"
     argv = ["train", "pinet_ccp_mnist", "--seed", "-1", "--output", str(out)]
     assert cli.main(argv) == 2
-    assert "`seed` must be a non-negative integer" in capsys.readouterr().err
+    assert "`seed` must be an integer >= 0" in capsys.readouterr().err
     assert not out.exists()
 
 

@@ -22,6 +22,7 @@ from hadamard_zoo.utils.atomic import atomic_directory
 from hadamard_zoo.utils.atomic import atomic_path
 from hadamard_zoo.utils.atomic import write_json
 from hadamard_zoo.utils.paths import keras_home
+from hadamard_zoo.utils.validation import check_optional_int
 
 CHECKPOINT_FILE = "checkpoint.keras"
 PROGRESS_FILE = "progress.json"
@@ -163,13 +164,9 @@ def environment_record():
 
 def with_seed(recipe, seed):
     """`recipe` with its seed replaced by `seed` (unchanged when None)."""
+    seed = check_optional_int("seed", seed, minimum=0)
     if seed is None:
         return recipe
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(
-            f"`seed` must be a non-negative integer or None. Received: "
-            f"seed={seed!r}"
-        )
     return dataclasses.replace(recipe, seed=seed)
 
 
@@ -179,13 +176,9 @@ def with_epochs(recipe, epochs):
     A recipe counted in steps (`steps`, `steps_per_epoch`) gets
     `epochs * steps_per_epoch` steps.
     """
+    epochs = check_optional_int("epochs", epochs, minimum=1)
     if epochs is None:
         return recipe
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(
-            f"`epochs` must be a positive integer or None. Received: "
-            f"epochs={epochs!r}"
-        )
     fields = {field.name for field in dataclasses.fields(recipe)}
     if "steps_per_epoch" in fields:
         return dataclasses.replace(

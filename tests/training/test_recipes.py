@@ -54,7 +54,7 @@ def test_a_seed_override_replaces_the_seed_and_is_in_the_command():
 def test_a_bad_seed_override_is_named(seed):
     from hadamard_zoo.training import runs
 
-    with pytest.raises(ValueError, match="`seed` must be a non-negative"):
+    with pytest.raises(ValueError, match=r"`seed` must be an integer >= 0"):
         runs.with_seed(get_recipe("lstm_ptb_small"), seed)
 
 
@@ -76,7 +76,7 @@ def test_an_epochs_override_counts_epochs_or_steps():
 def test_a_bad_epochs_override_is_named(epochs):
     from hadamard_zoo.training import runs
 
-    with pytest.raises(ValueError, match="`epochs` must be a positive"):
+    with pytest.raises(ValueError, match=r"`epochs` must be an integer >= 1"):
         runs.with_epochs(get_recipe("lstm_ptb_small"), epochs)
 
 
