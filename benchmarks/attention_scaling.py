@@ -700,7 +700,7 @@ def run(args):
         "backend": backend,
         "backend_version": backend_version(backend),
         "keras_version": keras.__version__,
-        "device": device_name(keras.backend.backend()),
+        "device": device_name(backend),
         "platform": platform.platform(),
         "python": platform.python_version(),
         "cpu_count": os.cpu_count(),

@@ -170,7 +170,7 @@ def run(args):
         "benchmark": "causal_linear_attention",
         "backend": backend,
         "keras_version": keras.__version__,
-        "device": device_name(keras.backend.backend()),
+        "device": device_name(backend),
         "cpu_count": os.cpu_count(),
         # Other work on the machine makes the timings noisy; this says how
         # busy it was (1-minute load average, before and after).

@@ -18,6 +18,7 @@ import time
 import keras
 
 from hadamard_zoo import presets
+from hadamard_zoo.training.recipes import get_recipe
 from hadamard_zoo.utils.atomic import atomic_directory
 from hadamard_zoo.utils.atomic import atomic_path
 from hadamard_zoo.utils.atomic import write_json
@@ -202,8 +203,6 @@ def resolve_run(
     preset directory (`default_output_dir` unless given) and the
     checkpoint directory (`default_checkpoint_dir` unless given).
     """
-    from hadamard_zoo.training.recipes import get_recipe
-
     recipe = get_recipe(name)
     if overrides:
         recipe = dataclasses.replace(recipe, **overrides)

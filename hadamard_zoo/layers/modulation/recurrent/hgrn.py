@@ -258,9 +258,10 @@ def _scan_affine(f, u, length):
     it. `log2(length)` rounds of reshapes and broadcasts, no shifted
     copies: the gradient of this scan took 5.9 / 25.7 / 26.7 ms on
     tensorflow / torch / jax where Hillis–Steele's (`pad` and slice per
-    round) took 15.4 / 50.5 / 39.8 ms (T = 4096, width 128, chunk 64, one
-    CPU). A length that is not a power of two is padded with
-    identity maps `(1, 0)`.
+    round) took 15.4 / 50.5 / 39.8 ms (T = 4096, width 128, chunk 64, a
+    2-core CPU busy with other jobs; the README has whole-layer times). A
+    length that is not a power of two is padded with identity maps
+    `(1, 0)`.
     """
     size = 1 << max(length - 1, 0).bit_length()  # next power of two
     if size != length:
