@@ -32,7 +32,10 @@ after that length minus the baseline: since lengths ascend and a larger
 input needs more memory, that is the length's own peak (inputs,
 activations kept for the backward pass, gradients, compiled code), plus
 whatever earlier lengths left allocated (allocator caches, compiled
-functions).
+functions). On a GPU the accelerator's own peak is read the same way
+(`peak_device_mib`, `peak_device_extra_mib`, fitted as
+`device_memory_exponent`; `hadamard_zoo.utils.benchmarking.
+accelerator_peak_bytes`), since that is where the activations live.
 
 A length is skipped (recorded with the reason, not run) when its single
 call is predicted to exceed `--max-seconds`, or its peak extra memory to
@@ -78,6 +81,7 @@ import numpy as np
 
 from hadamard_zoo.utils.atomic import atomic_path
 from hadamard_zoo.utils.atomic import write_json
+from hadamard_zoo.utils.benchmarking import accelerator_peak_bytes
 from hadamard_zoo.utils.benchmarking import available_cpus
 from hadamard_zoo.utils.benchmarking import backend_version
 from hadamard_zoo.utils.benchmarking import device_name
@@ -288,6 +292,10 @@ def max_rss_bytes():
     return usage if sys.platform == "darwin" else usage * 1024
 
 
+def mib(num_bytes):
+    return None if num_bytes is None else round(num_bytes / MIB, 1)
+
+
 def growth(operator):
     return GROWTH.get(operator, 1)
 
@@ -345,6 +353,7 @@ def run_worker(args):
     prepare, make_step = STEPS[backend](layer, call)
     make_step()(prepare(small))
     baseline = max_rss_bytes()
+    device_baseline = accelerator_peak_bytes(backend)
     report = {
         "operator": operator,
         "batch_size": batch_size,
@@ -354,6 +363,8 @@ def run_worker(args):
         "setup_s": round(time.perf_counter() - start, 3),
         "cpus": available_cpus(),
         "baseline_rss_mib": round(baseline / MIB, 1),
+        # On a GPU: its memory, counted the same way as the host's.
+        "baseline_device_mib": mib(device_baseline),
         "lengths": [],
     }
     output = pathlib.Path(args.worker_output)
@@ -397,6 +408,12 @@ def run_worker(args):
             peak_rss_mib=round(peak / MIB, 1),
             peak_extra_mib=round(extra / MIB, 1),
         )
+        device_peak = accelerator_peak_bytes(backend)
+        if device_peak is not None:
+            row.update(
+                peak_device_mib=mib(device_peak),
+                peak_device_extra_mib=mib(device_peak - device_baseline),
+            )
         if len(times) < args.repeats:
             row["note"] = f"stopped after a call over {args.max_seconds} s"
         write_json(output, report)
@@ -428,6 +445,11 @@ def add_fits(result):
     result["memory_exponent"] = fit_exponent(
         list(memory), list(memory.values())
     )
+    device = measured(result["lengths"], "peak_device_extra_mib")
+    if device:  # on a GPU, where the activations live
+        result["device_memory_exponent"] = fit_exponent(
+            list(device), list(device.values())
+        )
 
 
 def check(value, target):

@@ -89,6 +89,13 @@ def parse_args(argv=None):
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument(
+        "--no-weights",
+        action="store_true",
+        help="build each model from its preset's config with initial "
+        "weights instead of loading the trained ones (the step costs the "
+        "same; for a machine the weight files were not copied to)",
+    )
+    parser.add_argument(
         "--output-dir",
         type=pathlib.Path,
         default=RESULTS,
@@ -259,14 +266,19 @@ def generator_batch(trainer, metrics, batch_size):
 # --------------------------------------------------------------- models
 
 
-def load_task(name, metrics, policy, batch_size, jit_compile):
-    """`(compiled model, (x, y, sample_weight), inputs, detail)`."""
+def load_task(name, metrics, policy, batch_size, jit_compile, weights=True):
+    """`(compiled model, (x, y, sample_weight), inputs, detail)`.
+
+    `weights=False` builds the model from the preset's config alone.
+    """
     import hadamard_zoo
 
     kind = preset_kind(metrics)
     if kind == "generator":
-        return load_gan(name, metrics, policy, batch_size, jit_compile)
-    model = hadamard_zoo.load_classifier(name, dtype=policy)
+        return load_gan(name, metrics, policy, batch_size, jit_compile, weights)
+    model = hadamard_zoo.load_classifier(
+        name, dtype=policy, load_weights=weights
+    )
     model.compile(jit_compile=jit_compile)
     make_batch = {
         "language_model": language_model_batch,
@@ -277,13 +289,12 @@ def load_task(name, metrics, policy, batch_size, jit_compile):
     return model, batch, inputs, detail
 
 
-def load_gan(name, metrics, policy, batch_size, jit_compile):
+def load_gan(name, metrics, policy, batch_size, jit_compile, weights=True):
     """The recipe's `GANTrainer` around the preset's generator."""
     import hadamard_zoo
     from hadamard_zoo.training import image_generation
     from hadamard_zoo.training.recipes import ImageGenerationRecipe
 
-    preset = hadamard_zoo.load_generator(name)
     recipe = ImageGenerationRecipe(**metrics["recipe"])
     # `load_generator` takes no dtype; the global policy reaches both
     # models the recipe builds.
@@ -293,7 +304,9 @@ def load_gan(name, metrics, policy, batch_size, jit_compile):
         trainer = image_generation.build_trainer(recipe)
     finally:
         keras.config.set_dtype_policy(previous)
-    trainer.generator.set_weights(preset.get_weights())
+    if weights:
+        preset = hadamard_zoo.load_generator(name)
+        trainer.generator.set_weights(preset.get_weights())
     trainer.compile(
         generator_optimizer=trainer.generator_optimizer,
         discriminator_optimizer=trainer.discriminator_optimizer,
@@ -344,9 +357,15 @@ def time_row(name, metrics, policy, args, backend):
     }
     try:
         model, batch, inputs, detail = load_task(
-            name, metrics, policy, args.batch_size, JIT_COMPILE[backend]
+            name,
+            metrics,
+            policy,
+            args.batch_size,
+            JIT_COMPILE[backend],
+            weights=not args.no_weights,
         )
         row.update(
+            weights="initial" if args.no_weights else "preset",
             step="train",
             step_detail=detail,
             inputs=inputs,
@@ -442,7 +461,9 @@ def markdown(report):
     return "\n".join(lines) + "\n"
 
 
-def run(args):
+def run(args, save=None):
+    """Times every (preset, policy); `save(report)` after each row, so
+    that a run stopped part-way keeps the rows it measured."""
     backend = keras.backend.backend()
     report = {
         "benchmark": "step_times",
@@ -461,6 +482,7 @@ def run(args):
             "policies": list(args.policies),
             "batch_size": args.batch_size,
             "repeats": args.repeats,
+            "weights": "initial" if args.no_weights else "preset",
             "jit_compile": JIT_COMPILE[backend],
         },
         "rows": [],
@@ -473,19 +495,27 @@ def run(args):
             row["device"] = report["device"]
             report["rows"].append(row)
             print(progress_line(row), flush=True)
-    # Other work on the machine makes timings noisy; this says how busy.
-    report["load_average"] = [load_before, round(os.getloadavg()[0], 2)]
+            # Other work on the machine makes timings noisy: how busy.
+            report["load_average"] = [load_before, round(os.getloadavg()[0], 2)]
+            if save is not None:
+                save(report)
     return report
 
 
-def main(argv=None):
-    args = parse_args(argv)
-    report = run(args)
-    stem = args.output_dir / f"step_times_{report['backend']}"
+def save_report(report, output_dir):
+    """Writes step_times_<backend>.json and .md (each atomically)."""
+    stem = pathlib.Path(output_dir) / f"step_times_{report['backend']}"
     write_json(stem.with_suffix(".json"), report)
     text = markdown(report)
     with atomic_path(stem.with_suffix(".md")) as tmp:
         tmp.write_text(text)
+    return stem, text
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    report = run(args, save=lambda r: save_report(r, args.output_dir))
+    stem, text = save_report(report, args.output_dir)
     print()
     print(text)
     print(f"wrote {stem.with_suffix('.json')} and .md")

@@ -13,6 +13,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from hadamard_zoo.utils.precision import full_float32_precision
 from hadamard_zoo.utils.validation import check_int
 from hadamard_zoo.utils.validation import check_int_tuple
 
@@ -40,7 +41,9 @@ def frechet_distance(mu1, sigma1, mu2, sigma2):
     slightly negative are clamped to 0, as is a final distance of order
     `-1e-12`: the distance is never negative.
 
-    The algebra runs in float64 where the backend keeps float64 through
+    On a GPU, whose backend would compute float32 products in TF32, the
+    algebra runs in full precision (`hadamard_zoo.utils.precision`).
+    It runs in float64 where the backend keeps float64 through
     `keras.ops.matmul` (TensorFlow), else in float32: Keras's type
     promotion turns 64-bit results into 32-bit ones on JAX and PyTorch, to
     match JAX's default. In float32 the trace term of full-rank
@@ -83,22 +86,23 @@ def frechet_distance(mu1, sigma1, mu2, sigma2):
     """
     mu1, sigma1, mu2, sigma2 = _check_gaussians(mu1, sigma1, mu2, sigma2)
     dtype = _compute_dtype()
-    mu1, sigma1, mu2, sigma2 = (
-        ops.convert_to_tensor(x.astype(dtype))
-        for x in (mu1, sigma1, mu2, sigma2)
-    )
-    root1 = _psd_sqrt(sigma1)
-    product = ops.matmul(ops.matmul(root1, sigma2), root1)
-    eigenvalues, _ = ops.linalg.eigh(_symmetrize(product))
-    trace_root = ops.sum(ops.sqrt(ops.maximum(eigenvalues, 0.0)))
-    difference = mu1 - mu2
-    distance = (
-        ops.sum(difference * difference)
-        + ops.trace(sigma1)
-        + ops.trace(sigma2)
-        - 2.0 * trace_root
-    )
-    return max(float(ops.convert_to_numpy(distance)), 0.0)
+    with full_float32_precision():  # not TF32 on a GPU
+        mu1, sigma1, mu2, sigma2 = (
+            ops.convert_to_tensor(x.astype(dtype))
+            for x in (mu1, sigma1, mu2, sigma2)
+        )
+        root1 = _psd_sqrt(sigma1)
+        product = ops.matmul(ops.matmul(root1, sigma2), root1)
+        eigenvalues, _ = ops.linalg.eigh(_symmetrize(product))
+        trace_root = ops.sum(ops.sqrt(ops.maximum(eigenvalues, 0.0)))
+        difference = mu1 - mu2
+        distance = (
+            ops.sum(difference * difference)
+            + ops.trace(sigma1)
+            + ops.trace(sigma2)
+            - 2.0 * trace_root
+        )
+        return max(float(ops.convert_to_numpy(distance)), 0.0)
 
 
 def feature_statistics(features):
@@ -146,11 +150,12 @@ def feature_statistics(features):
             "`features` must hold at least 2 rows: a covariance needs two "
             f"samples. Received: features.shape={features.shape}."
         )
-    x = ops.convert_to_tensor(features.astype(_compute_dtype()))
-    mu = ops.mean(x, axis=0)
-    centered = x - mu
-    sigma = ops.matmul(ops.transpose(centered), centered) / (count - 1)
-    return ops.convert_to_numpy(mu), ops.convert_to_numpy(sigma)
+    with full_float32_precision():  # not TF32 on a GPU
+        x = ops.convert_to_tensor(features.astype(_compute_dtype()))
+        mu = ops.mean(x, axis=0)
+        centered = x - mu
+        sigma = ops.matmul(ops.transpose(centered), centered) / (count - 1)
+        return ops.convert_to_numpy(mu), ops.convert_to_numpy(sigma)
 
 
 def to_classifier_images(images, image_size=(28, 28)):

@@ -59,6 +59,41 @@ def device_name(backend):
     return f"cpu ({platform.processor() or platform.machine()})"
 
 
+def accelerator_peak_bytes(backend):
+    """Peak accelerator memory this process has held, in bytes, or None.
+
+    None when the backend runs on the CPU (where the host's resident-set
+    high-water mark is the measure) or does not report it. The peak
+    counts from the start of the process, like the resident-set mark, so
+    a benchmark that goes through sizes in increasing order reads each
+    size's own peak.
+    """
+    try:
+        if backend == "jax":
+            import jax
+
+            device = jax.devices()[0]
+            if device.platform == "cpu":
+                return None
+            stats = device.memory_stats() or {}
+            peak = stats.get("peak_bytes_in_use")
+            return None if peak is None else int(peak)
+        if backend == "torch":
+            import torch
+
+            if torch.cuda.is_available():
+                return int(torch.cuda.max_memory_allocated())
+        if backend == "tensorflow":
+            import tensorflow as tf
+
+            if tf.config.list_physical_devices("GPU"):
+                info = tf.config.experimental.get_memory_info("GPU:0")
+                return int(info["peak"])
+    except Exception:  # informative only: no reading rather than a crash
+        return None
+    return None
+
+
 def fit_exponent(lengths, values):
     """Least-squares slope of log(value) against log(length), or None.
 

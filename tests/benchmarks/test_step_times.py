@@ -103,7 +103,7 @@ def test_two_presets_report(tmp_path, capfd):
 
 
 def test_failures_become_rows(tmp_path, capfd, monkeypatch):
-    def boom(name, *args):
+    def boom(name, *args, **kwargs):
         # Keras wraps errors raised inside a layer's call like this.
         raise ValueError(
             "Exception encountered when calling X.call().\n\n"
@@ -189,6 +189,35 @@ def test_language_model_batch_is_full_windows():
     # Every position is a word of the stream: no padding to train on.
     assert np.all(x["padding_mask"]) and np.all(weights)
     assert np.array_equal(x["token_ids"][:, 1:], y[:, :-1])
+
+
+def test_no_weights_builds_the_preset_from_its_config():
+    import hadamard_zoo
+
+    name = "pinet_ccp_mnist"
+    metrics = bench.preset_metrics(name)
+    model, *_ = bench.load_task(name, metrics, "float32", 2, False, False)
+    trained = hadamard_zoo.load_classifier(name)
+    ours, theirs = model.get_weights(), trained.get_weights()
+    assert [w.shape for w in ours] == [w.shape for w in theirs]
+    assert not all(
+        np.array_equal(a, b) for a, b in zip(ours, theirs, strict=True)
+    )
+
+
+def test_every_row_is_saved_as_it_is_measured(monkeypatch):
+    rows = iter(
+        {"preset": name, "policy": "float32", "backend": "jax", "error": "-"}
+        for name in ("a", "b")
+    )
+    monkeypatch.setattr(bench, "time_row", lambda *args: next(rows))
+    args = bench.parse_args(
+        ["--presets", "pinet_ccp_mnist", "--no-weights", "--repeats", "1"]
+    )
+    saved = []
+    report = bench.run(args, save=lambda r: saved.append(len(r["rows"])))
+    assert saved == [1, 2] and len(report["rows"]) == 2
+    assert report["settings"]["weights"] == "initial"
 
 
 def test_generator_presets_train_in_a_gan_trainer(tmp_path):
@@ -303,7 +332,7 @@ def test_gpu_check_rehearsal_on_cpu(tmp_path):
     assert "Device: CPU (--force-cpu rehearsal)." in text
     stem = f"step_times_{backend}"
     assert (
-        f"| {backend} | 1 | 1 | 0 | 0 | 1 | [{stem}.md]({stem}.md), "
+        f"| {backend} | 2 | 1 | 1 | 0 | 0 | 1 | [{stem}.md]({stem}.md), "
         f"[json]({stem}.json) (exit 0) |" in text
     )
     # junit's classname is the module's dotted path from pytest's rootdir,
@@ -318,3 +347,44 @@ def test_gpu_check_rehearsal_on_cpu(tmp_path):
     assert (
         "=== " + backend in (results / f"gpu_check_{backend}.log").read_text()
     )
+
+
+@pytest.mark.large
+def test_gpu_check_time_limit_keeps_what_ran(tmp_path):
+    """Both backends at once; the slow test is stopped, the rest counted."""
+    tests = tmp_path / "test_fake.py"
+    tests.write_text(
+        "import time\n"
+        "def test_passes():\n    pass\n"
+        "def test_slow():\n    time.sleep(120)\n"
+    )
+    results = tmp_path / "results"
+    result = subprocess.run(
+        [
+            "bash",
+            str(GPU_CHECK),
+            "--force-cpu",
+            "--python",
+            sys.executable,
+            "--backends",
+            "jax torch",
+            "--stages",
+            "tests",
+            "--concurrent",
+            "--time-limit",
+            "20",
+            "--results",
+            str(results),
+            "--pytest-args",
+            str(tests),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    (summary,) = results.glob("gpu_check_*.md")
+    text = summary.read_text()
+    for backend in ("jax", "torch"):
+        assert f"| {backend} | 2 | 1 | 0 | 0 | 0 | 124 | not run |" in text
+    assert "124 means stopped by `--time-limit`" in text

@@ -172,17 +172,33 @@ def test_read_idx_of_synthetic_files(tmp_path):
     assert read_idx(plain).tolist() == [1, -2, 3]
 
 
+def _gzip(data):
+    # mtime=0: the same bytes on every call, whatever the clock says.
+    return gzip.compress(data, mtime=0)
+
+
 @pytest.mark.parametrize(
     "content, match",
     [
-        (gzip.compress(b"\x00\x00"), "shorter than the 4-byte magic"),
-        (gzip.compress(idx(2049, (3,), b"\x01\x02\x03")), "magic number 2049"),
-        (gzip.compress(idx(0x0000FF03, (1,), b"")), "is not IDX"),
-        (gzip.compress(idx(2051, (2, 2, 2), b"\x00" * 7)), "only 7 bytes"),
-        (gzip.compress(idx(2051, (2, 2, 2), b"\x00" * 9)), "more data"),
-        (gzip.compress(idx(2051, (1, 1, 1), b"\x00"))[:-12], "gzip"),
+        (_gzip(b"\x00\x00"), "shorter than the 4-byte magic"),
+        (_gzip(idx(2049, (3,), b"\x01\x02\x03")), "magic number 2049"),
+        (_gzip(idx(0x0000FF03, (1,), b"")), "is not IDX"),
+        (_gzip(idx(2051, (2, 2, 2), b"\x00" * 7)), "only 7 bytes"),
+        (_gzip(idx(2051, (2, 2, 2), b"\x00" * 9)), "more data"),
+        (_gzip(idx(2051, (1, 1, 1), b"\x00"))[:-12], "gzip"),
         (b"\x1f\x8bnot gzip at all", "gzip"),
-        (gzip.compress((2051).to_bytes(4, "big") + b"\x00\x00"), "header"),
+        (_gzip((2051).to_bytes(4, "big") + b"\x00\x00"), "header"),
+    ],
+    # Named ids: pytest-xdist workers must collect the same test names.
+    ids=[
+        "short-magic",
+        "wrong-magic",
+        "not-idx",
+        "too-short",
+        "too-long",
+        "truncated-gzip",
+        "not-gzip",
+        "short-header",
     ],
 )
 def test_read_idx_rejects_malformed_files(tmp_path, content, match):

@@ -62,7 +62,13 @@ def test_the_setup_cell_asks_for_a_source_when_there_is_none(tmp_path):
     # `-S`: no site-packages, so hadamard_zoo is not importable; no wheel
     # in the working directory and no HADAMARD_ZOO_SOURCE: a clear error,
     # and pip is never called.
-    env = {k: v for k, v in os.environ.items() if k != "HADAMARD_ZOO_SOURCE"}
+    # PYTHONPATH too: a checkout on it (as benchmarks/gpu_check.sh sets
+    # it) would make the package importable.
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("HADAMARD_ZOO_SOURCE", "PYTHONPATH")
+    }
     result = subprocess.run(
         [sys.executable, "-S", "-c", build_notebooks.SETUP_CODE],
         capture_output=True,

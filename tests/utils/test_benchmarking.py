@@ -3,6 +3,7 @@ import os
 import numpy as np
 import pytest
 
+from hadamard_zoo.utils.benchmarking import accelerator_peak_bytes
 from hadamard_zoo.utils.benchmarking import available_cpus
 from hadamard_zoo.utils.benchmarking import backend_version
 from hadamard_zoo.utils.benchmarking import device_name
@@ -49,3 +50,17 @@ def test_machine_description():
     assert backend_version("no_such_backend").startswith("unknown (")
     # No accelerator here: the CPU is named.
     assert device_name("numpy").startswith("cpu (")
+
+
+def test_accelerator_peak_bytes():
+    import keras
+
+    backend = keras.backend.backend()
+    x = keras.ops.ones((256, 1024))  # 1 MiB of float32
+    keras.ops.sum(x)
+    peak = accelerator_peak_bytes(backend)
+    if device_name(backend).startswith("cpu ("):
+        assert peak is None
+    else:  # on a GPU the tensor above lies in its memory
+        assert peak >= 256 * 1024 * 4
+    assert accelerator_peak_bytes("numpy") is None
