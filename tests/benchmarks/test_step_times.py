@@ -295,6 +295,20 @@ def test_gpu_check_rejects_unknown_arguments(tmp_path):
     assert "unknown argument '--gpus'" in result.stderr
 
 
+def rehearse(*args):
+    """`gpu_check.sh --force-cpu ARGS` with this interpreter (a checkout
+    tested with HADAMARD_ZOO_VENV elsewhere has no .venv of its own)."""
+    result = subprocess.run(
+        ["bash", str(GPU_CHECK), "--force-cpu", "--python", sys.executable]
+        + list(args),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
 @pytest.mark.large
 def test_gpu_check_rehearsal_on_cpu(tmp_path):
     """`--force-cpu` on this backend: a summary that counts a failure."""
@@ -304,29 +318,16 @@ def test_gpu_check_rehearsal_on_cpu(tmp_path):
         "def test_passes():\n    pass\ndef test_fails():\n    1 / 0\n"
     )
     results = tmp_path / "results"
-    result = subprocess.run(
-        [
-            "bash",
-            str(GPU_CHECK),
-            "--force-cpu",
-            # This interpreter: a checkout tested with HADAMARD_ZOO_VENV
-            # elsewhere has no .venv of its own.
-            "--python",
-            sys.executable,
-            "--backends",
-            backend,
-            "--results",
-            str(results),
-            "--pytest-args",
-            str(tests),
-            "--step-args",
-            "--presets pinet_ccp_mnist --policies float32 --repeats 1",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
+    rehearse(
+        "--backends",
+        backend,
+        "--results",
+        str(results),
+        "--pytest-args",
+        str(tests),
+        "--step-args",
+        "--presets pinet_ccp_mnist --policies float32 --repeats 1",
     )
-    assert result.returncode == 0, result.stdout + result.stderr
     (summary,) = results.glob("gpu_check_*.md")
     text = summary.read_text()
     assert "Device: CPU (--force-cpu rehearsal)." in text
@@ -359,30 +360,19 @@ def test_gpu_check_time_limit_keeps_what_ran(tmp_path):
         "def test_slow():\n    time.sleep(120)\n"
     )
     results = tmp_path / "results"
-    result = subprocess.run(
-        [
-            "bash",
-            str(GPU_CHECK),
-            "--force-cpu",
-            "--python",
-            sys.executable,
-            "--backends",
-            "jax torch",
-            "--stages",
-            "tests",
-            "--concurrent",
-            "--time-limit",
-            "20",
-            "--results",
-            str(results),
-            "--pytest-args",
-            str(tests),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
+    rehearse(
+        "--backends",
+        "jax torch",
+        "--stages",
+        "tests",
+        "--concurrent",
+        "--time-limit",
+        "20",
+        "--results",
+        str(results),
+        "--pytest-args",
+        str(tests),
     )
-    assert result.returncode == 0, result.stdout + result.stderr
     (summary,) = results.glob("gpu_check_*.md")
     text = summary.read_text()
     for backend in ("jax", "torch"):
