@@ -1,0 +1,50 @@
+"""Every process collects the same tests under the same names.
+
+pytest-xdist has each worker collect the suite and refuses to run when
+their lists differ. A test id that depends on the clock or on hash order
+breaks that: on a GPU machine, a parametrised id holding gzip bytes (whose
+header stores the current time) kept the whole torch suite from running.
+"""
+
+import os
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+
+
+def collect(hash_seed):
+    env = {**os.environ, "PYTHONHASHSEED": str(hash_seed)}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--collect-only",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-m",
+            "not large",
+            "tests",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr
+    return [line for line in result.stdout.splitlines() if "::" in line]
+
+
+# Two collections of the whole suite (~20 s each): with the other slow ones.
+@pytest.mark.large
+def test_two_collections_name_the_same_tests():
+    # Collecting takes seconds, so the clocks of the two differ too.
+    first, second = collect(1), collect(2)
+    assert len(first) > 3000
+    assert first == second, sorted(set(first) ^ set(second))[:10]
