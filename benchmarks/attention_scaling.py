@@ -362,7 +362,7 @@ def run_worker(args):
         ),
         "setup_s": round(time.perf_counter() - start, 3),
         "cpus": available_cpus(),
-        "baseline_rss_mib": round(baseline / MIB, 1),
+        "baseline_rss_mib": mib(baseline),
         # On a GPU: its memory, counted the same way as the host's.
         "baseline_device_mib": mib(device_baseline),
         "lengths": [],
@@ -405,8 +405,8 @@ def run_worker(args):
             median_ms=round(1e3 * median, 3),
             min_ms=round(1e3 * min(times), 3),
             runs_ms=[round(1e3 * t, 3) for t in times],
-            peak_rss_mib=round(peak / MIB, 1),
-            peak_extra_mib=round(extra / MIB, 1),
+            peak_rss_mib=mib(peak),
+            peak_extra_mib=mib(extra),
         )
         device_peak = accelerator_peak_bytes(backend)
         if device_peak is not None:

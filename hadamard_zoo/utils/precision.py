@@ -17,10 +17,23 @@ import contextlib
 
 import keras
 
+BACKENDS = ("jax", "torch", "tensorflow")
+
+
+def _backend(backend):
+    """`backend`, or Keras's when None; a clear error for anything else."""
+    backend = backend or keras.backend.backend()
+    if backend not in BACKENDS:
+        raise ValueError(
+            f"`backend` must be one of {BACKENDS} or None (Keras's). "
+            f"Received: backend={backend!r}."
+        )
+    return backend
+
 
 def float32_precision_state(backend=None):
     """The backend's current float32 product setting, for restoring it."""
-    backend = backend or keras.backend.backend()
+    backend = _backend(backend)
     if backend == "jax":
         import jax
 
@@ -32,11 +45,9 @@ def float32_precision_state(backend=None):
             torch.get_float32_matmul_precision(),
             torch.backends.cudnn.allow_tf32,
         )
-    if backend == "tensorflow":
-        import tensorflow as tf
+    import tensorflow as tf
 
-        return tf.config.experimental.tensor_float_32_execution_enabled()
-    return None
+    return tf.config.experimental.tensor_float_32_execution_enabled()
 
 
 def set_full_float32_precision(enabled=True, backend=None):
@@ -66,7 +77,7 @@ def set_full_float32_precision(enabled=True, backend=None):
         raise TypeError(
             f"`enabled` must be a bool. Received: enabled={enabled!r}."
         )
-    backend = backend or keras.backend.backend()
+    backend = _backend(backend)
     previous = float32_precision_state(backend)
     if backend == "jax":
         import jax
@@ -79,7 +90,7 @@ def set_full_float32_precision(enabled=True, backend=None):
 
         torch.set_float32_matmul_precision("highest" if enabled else "high")
         torch.backends.cudnn.allow_tf32 = not enabled
-    elif backend == "tensorflow":
+    else:
         import tensorflow as tf
 
         tf.config.experimental.enable_tensor_float_32_execution(not enabled)
@@ -88,7 +99,7 @@ def set_full_float32_precision(enabled=True, backend=None):
 
 def restore_float32_precision(state, backend=None):
     """Puts back a state that `set_full_float32_precision` returned."""
-    backend = backend or keras.backend.backend()
+    backend = _backend(backend)
     if backend == "jax":
         import jax
 
@@ -99,7 +110,7 @@ def restore_float32_precision(state, backend=None):
         matmul, cudnn = state
         torch.set_float32_matmul_precision(matmul)
         torch.backends.cudnn.allow_tf32 = cudnn
-    elif backend == "tensorflow":
+    else:
         import tensorflow as tf
 
         tf.config.experimental.enable_tensor_float_32_execution(state)

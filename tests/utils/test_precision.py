@@ -62,3 +62,10 @@ def test_products_inside_are_float32_products():
 def test_enabled_must_be_a_bool():
     with pytest.raises(TypeError, match="`enabled` must be a bool"):
         set_full_float32_precision("yes")
+
+
+def test_unknown_backend_is_named():
+    with pytest.raises(ValueError, match="`backend` must be one of"):
+        set_full_float32_precision(backend="numpy")
+    with pytest.raises(ValueError, match="backend='numpy'"):
+        float32_precision_state("numpy")
