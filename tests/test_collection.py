@@ -48,3 +48,41 @@ def test_two_collections_name_the_same_tests():
     first, second = collect(1), collect(2)
     assert len(first) > 3000
     assert first == second, sorted(set(first) ^ set(second))[:10]
+
+
+def test_the_guides_marker_selects_every_guide():
+    # scripts/test.sh runs the `guides` tests under torch alone and leaves
+    # them out elsewhere: a guide without the marker would run three times,
+    # a marker on the wrong test would drop it from two backends.
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--collect-only",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-m",
+            "guides",
+            "tests/guides",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr
+    selected = sorted(
+        line for line in result.stdout.splitlines() if "::" in line
+    )
+    guides = sorted((REPO / "guides").glob("*.py"))
+    expected = [
+        f"tests/guides/test_guides.py::test_guide_runs[{path.stem}]"
+        for path in guides
+    ]
+    expected.append(
+        "tests/guides/test_notebooks.py::"
+        "test_the_quickstart_notebook_runs_as_written"
+    )
+    assert selected == sorted(expected)

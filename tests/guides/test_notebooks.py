@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import keras
+import pytest
 
 REPO = pathlib.Path(__file__).parents[2]
 sys.path.insert(0, str(REPO / "scripts"))
@@ -34,6 +35,7 @@ def test_every_guide_has_a_current_notebook(capsys):
         assert all(not c["outputs"] for c in code)  # shipped unexecuted
 
 
+@pytest.mark.guides
 def test_the_quickstart_notebook_runs_as_written(tmp_path):
     notebook = REPO / "guides" / "pinet_quickstart.ipynb"
     script = tmp_path / "notebook.py"
