@@ -58,6 +58,7 @@ from hadamard_zoo import datasets
 from hadamard_zoo.generation import sample_images
 from hadamard_zoo.generation import sample_label_maps
 from hadamard_zoo.image_grid import image_grid
+from hadamard_zoo.presets import preset_info
 from hadamard_zoo.training import RECIPES
 from hadamard_zoo.training.image_generation import GenerationBatches
 from hadamard_zoo.training.image_generation import build_trainer
@@ -92,13 +93,8 @@ def show(images, title, path, columns=None):
 
 # %%
 generator = hadamard_zoo.load_generator("stylegan_fashion_mnist")
-preset = next(
-    p
-    for p in hadamard_zoo.list_presets()
-    if p["name"] == "stylegan_fashion_mnist"
-)
 print(f"{generator.count_params():,} parameters, num_ws={generator.num_ws}")
-print("recorded:", preset["metric"])
+print("recorded:", preset_info("stylegan_fashion_mnist")["metric"])
 
 images = sample_images(generator, 32, seed=0)
 assert images.shape == (32, 32, 32, 1)
