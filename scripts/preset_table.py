@@ -1,11 +1,12 @@
-"""Prints the README's preset table from the metrics.json files.
+"""Prints the README's preset table (or FID table) from metrics.json files.
 
-Every number in the table is read from `presets/*/metrics.json` (bundled
+Every number in the tables is read from `presets/*/metrics.json` (bundled
 presets) and `benchmarks/runs/*/metrics.json` (baselines trained by the same
-recipes), each written by `hadamard-zoo train NAME`. With `--check`, exits 1
-if README.md does not contain the table as printed.
+recipes), each written by `hadamard-zoo train NAME`. `--fid` prints the
+generators' table (FID, baseline, floor) instead. With `--check`, exits 1
+if README.md does not contain both tables as printed.
 
-Usage: .venv/bin/python scripts/preset_table.py [--check]
+Usage: .venv/bin/python scripts/preset_table.py [--fid] [--check]
 """
 
 import json
@@ -14,6 +15,7 @@ import sys
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 BEGIN, END = "<!-- preset-table:begin -->", "<!-- preset-table:end -->"
+FID_BEGIN, FID_END = "<!-- fid-table:begin -->", "<!-- fid-table:end -->"
 
 
 def _runs():
@@ -86,16 +88,57 @@ def table():
     return "\n".join(rows)
 
 
+def fid_table():
+    """One row per bundled generator: its FID next to its baseline's."""
+    runs = _runs()
+    rows = [
+        "| dataset | generator | FID | DCGAN baseline (same recipe) "
+        "| floor (real vs real) | classifier accuracy on samples |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    generators = [
+        m
+        for m in runs.values()
+        if m["metric"] == "fid" and not m.get("baseline_of")
+    ]
+    for m in sorted(generators, key=lambda m: (m["dataset"], m["preset"])):
+        baselines = [
+            b for b in runs.values() if b.get("baseline_of") == m["preset"]
+        ]
+        baseline = "-"
+        if baselines:
+            b = baselines[0]
+            baseline = f"{b['value']:.2f} (`{b['preset']}`)"
+        accuracy = "-"
+        if "class_accuracy" in m:
+            accuracy = (
+                f"{m['class_accuracy'] * 100:.1f}% "
+                f"(real: {m['real_class_accuracy'] * 100:.1f}%)"
+            )
+        rows.append(
+            f"| {m['dataset']} | `{m['preset']}` | {m['value']:.2f} "
+            f"| {baseline} | {m['floor']:.2f} | {accuracy} |"
+        )
+    return "\n".join(rows)
+
+
+def _block(readme, begin, end):
+    return readme.split(begin, 1)[-1].split(end, 1)[0].strip()
+
+
 def main(argv):
-    text = table()
     if "--check" in argv:
         readme = (REPO / "README.md").read_text()
-        block = readme.split(BEGIN, 1)[-1].split(END, 1)[0].strip()
-        if block != text:
-            print("README.md's preset table is stale; paste this:\n" + text)
-            return 1
-        return 0
-    print(text)
+        stale = 0
+        for what, begin, end, text in (
+            ("preset table", BEGIN, END, table()),
+            ("FID table", FID_BEGIN, FID_END, fid_table()),
+        ):
+            if _block(readme, begin, end) != text:
+                print(f"README.md's {what} is stale; paste this:\n{text}")
+                stale = 1
+        return stale
+    print(fid_table() if "--fid" in argv else table())
     return 0
 
 
