@@ -60,6 +60,11 @@ def _metric(metrics):
     return text
 
 
+def _baselines_of(runs, name):
+    """The runs trained as baselines of preset `name`."""
+    return [m for m in runs.values() if m.get("baseline_of") == name]
+
+
 def table():
     runs = _runs()
     rows = [
@@ -69,11 +74,7 @@ def table():
     ]
     shipped = [m for m in runs.values() if not m.get("baseline_of")]
     for metrics in sorted(shipped, key=lambda m: m["preset"]):
-        group = [metrics] + [
-            m
-            for m in runs.values()
-            if m.get("baseline_of") == metrics["preset"]
-        ]
+        group = [metrics] + _baselines_of(runs, metrics["preset"])
         for m in group:
             label = f"`{m['preset']}`"
             if m.get("baseline_of"):
@@ -102,9 +103,7 @@ def fid_table():
         if m["metric"] == "fid" and not m.get("baseline_of")
     ]
     for m in sorted(generators, key=lambda m: (m["dataset"], m["preset"])):
-        baselines = [
-            b for b in runs.values() if b.get("baseline_of") == m["preset"]
-        ]
+        baselines = _baselines_of(runs, m["preset"])
         baseline = "-"
         if baselines:
             b = baselines[0]
