@@ -218,16 +218,18 @@ def sample_images(
     images = []
     for start in range(0, num, batch_size):
         rows = slice(start, start + batch_size)
+        # Each generator's functional call is its image of untruncated
+        # latents (and label maps): `predict_on_batch` compiles it once,
+        # on JAX about 2x faster than eager calls. Truncation is a method.
         if is_spade:
-            batch = generator.generate(
-                label_maps[rows], z=None if z is None else z[rows]
-            )
-        elif is_stylegan:
-            batch = generator.generate(
-                z[rows], psi=1.0 if truncation is None else truncation
-            )
+            inputs = {"segmap": generator.segmap_from_labels(label_maps[rows])}
+            if z is not None:
+                inputs["z"] = z[rows]
+            batch = generator.predict_on_batch(inputs)
+        elif truncation is not None:
+            batch = generator.generate(z[rows], psi=truncation)
         else:
-            batch = generator({"z": z[rows]}, training=False)
+            batch = generator.predict_on_batch({"z": z[rows]})
         images.append(np.asarray(keras.ops.convert_to_numpy(batch)))
     return np.concatenate(images).astype("float32")
 

@@ -14,6 +14,7 @@ the Inception FID of the literature.
 from hadamard_zoo.evaluation.average_precision import average_precision
 from hadamard_zoo.evaluation.fid import classifier_feature_model
 from hadamard_zoo.evaluation.fid import classifier_features
+from hadamard_zoo.evaluation.fid import classifier_features_and_logits
 from hadamard_zoo.evaluation.fid import classifier_fid
 from hadamard_zoo.evaluation.fid import feature_statistics
 from hadamard_zoo.evaluation.fid import frechet_distance
@@ -30,6 +31,7 @@ __all__ = [
     "average_precision",
     "classifier_feature_model",
     "classifier_features",
+    "classifier_features_and_logits",
     "classifier_fid",
     "countries_auc_pr",
     "evaluate_link_prediction",

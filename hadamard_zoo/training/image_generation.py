@@ -297,12 +297,6 @@ def _standing_inputs(recipe, generator, images, classes):
     return inputs
 
 
-def _accuracy(classifier, pixels, classes):
-    logits = classifier.predict(pixels, batch_size=256, verbose=0)
-    predicted = np.argmax(keras.ops.convert_to_numpy(logits), axis=-1)
-    return float(np.mean(predicted == classes))
-
-
 def evaluate(recipe, generator, test_images, test_classes, classifier):
     """FID, its floor and (SPADE) class accuracies; see the module doc.
 
@@ -337,9 +331,15 @@ def evaluate(recipe, generator, test_images, test_classes, classifier):
         "held_out": real_pixels(held_out),
         "generated": to_classifier_pixels(generated),
     }
-    stats = {
-        key: fid.feature_statistics(fid.classifier_features(classifier, value))
+    # Features and logits from one pass: SPADE's class accuracies read the
+    # logits of the very images whose features enter its FID.
+    outputs = {
+        key: fid.classifier_features_and_logits(classifier, value)
         for key, value in pixels.items()
+    }
+    stats = {
+        key: fid.feature_statistics(features)
+        for key, (features, _) in outputs.items()
     }
     results = {
         "fid": fid.frechet_distance(*stats["reference"], *stats["generated"]),
@@ -348,12 +348,12 @@ def evaluate(recipe, generator, test_images, test_classes, classifier):
     }
     if recipe.conditional:
         classes = test_classes[held_out]
-        results["class_accuracy"] = _accuracy(
-            classifier, pixels["generated"], classes
-        )
-        results["real_class_accuracy"] = _accuracy(
-            classifier, pixels["held_out"], classes
-        )
+        for key, images in (
+            ("class_accuracy", "generated"),
+            ("real_class_accuracy", "held_out"),
+        ):
+            predicted = np.argmax(outputs[images][1], axis=-1)
+            results[key] = float(np.mean(predicted == classes))
     return results, generated
 
 

@@ -5,6 +5,7 @@ import pytest
 from hadamard_zoo.datasets import load_mnist
 from hadamard_zoo.evaluation.fid import classifier_feature_model
 from hadamard_zoo.evaluation.fid import classifier_features
+from hadamard_zoo.evaluation.fid import classifier_features_and_logits
 from hadamard_zoo.evaluation.fid import classifier_fid
 from hadamard_zoo.evaluation.fid import feature_statistics
 from hadamard_zoo.evaluation.fid import frechet_distance
@@ -265,6 +266,27 @@ def test_output_dense_of_a_keras_hub_task():
     np.testing.assert_allclose(
         features @ kernel + bias, logits, rtol=1e-4, atol=1e-4
     )
+
+
+def test_features_and_logits_in_one_pass():
+    # A bundled keras-hub task: its preprocessor scales the raw pixels,
+    # and both outputs equal what the two separate calls return.
+    import hadamard_zoo
+
+    classifier = hadamard_zoo.load_classifier("pinet_ccp_mnist")
+    images = load_mnist("test")[0][:11]
+    features, logits = classifier_features_and_logits(
+        classifier, images, batch_size=4
+    )
+    assert features.dtype == logits.dtype == np.float32
+    np.testing.assert_allclose(
+        features, classifier_features(classifier, images), rtol=1e-5, atol=1e-5
+    )
+    expected = classifier.predict(images[..., None], verbose=0)
+    assert logits.shape == (11, 10)
+    np.testing.assert_allclose(logits, expected, rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match="images"):
+        classifier_features_and_logits(classifier, images[:0])
 
 
 @pytest.fixture(scope="module")
