@@ -50,10 +50,8 @@ def test_two_collections_name_the_same_tests():
     assert first == second, sorted(set(first) ^ set(second))[:10]
 
 
-def test_the_guides_marker_selects_every_guide():
-    # scripts/test.sh runs the `guides` tests under torch alone and leaves
-    # them out elsewhere: a guide without the marker would run three times,
-    # a marker on the wrong test would drop it from two backends.
+def collect_marked(marker):
+    """The ids of the whole suite's tests selected by `-m marker`."""
     result = subprocess.run(
         [
             sys.executable,
@@ -64,8 +62,8 @@ def test_the_guides_marker_selects_every_guide():
             "-p",
             "no:cacheprovider",
             "-m",
-            "guides",
-            "tests/guides",
+            marker,
+            "tests",
         ],
         capture_output=True,
         text=True,
@@ -73,16 +71,26 @@ def test_the_guides_marker_selects_every_guide():
         timeout=600,
     )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr
-    selected = sorted(
-        line for line in result.stdout.splitlines() if "::" in line
-    )
-    guides = sorted((REPO / "guides").glob("*.py"))
+    return sorted(line for line in result.stdout.splitlines() if "::" in line)
+
+
+# scripts/test.sh runs the `guides` and `docstrings` tests under torch
+# alone and leaves them out elsewhere: a guide without the marker would run
+# three times, a marker on the wrong test would drop it from two backends.
+# Collection is the same on every backend, so this runs once (large).
+@pytest.mark.large
+def test_the_torch_only_markers_select_the_guides_and_docstrings():
+    selected = collect_marked("guides or docstrings")
+    docstrings = "tests/test_docstring_examples.py::test_docstring_examples["
+    examples = [test for test in selected if test.startswith(docstrings)]
+    assert len(examples) > 100
+    guides = sorted(set(selected) - set(examples))
     expected = [
         f"tests/guides/test_guides.py::test_guide_runs[{path.stem}]"
-        for path in guides
+        for path in sorted((REPO / "guides").glob("*.py"))
     ]
     expected.append(
         "tests/guides/test_notebooks.py::"
         "test_the_quickstart_notebook_runs_as_written"
     )
-    assert selected == sorted(expected)
+    assert guides == sorted(expected)

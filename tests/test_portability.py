@@ -5,10 +5,15 @@ import pytest
 from subprocess_utils import BACKENDS
 from subprocess_utils import run_python
 
+# Every recipe in one process per backend and phase: a fresh process spends
+# about 6-9 s importing Keras, its backend and hadamard_zoo, and 18 of them
+# (3 recipes x 3 backends x save, load) cost more than the work itself.
 SAVE = """
 from hadamard_zoo.training import train
-train({recipe!r}, output_dir={out!r}, checkpoint_dir={ckpt!r},
-      epochs=1, max_train_examples=256, verbose=0, **{kwargs!r})
+for recipe, kwargs in {cases!r}:
+    train(recipe, output_dir=f"{root}/{{recipe}}/{backend}",
+          checkpoint_dir=f"{root}/{{recipe}}/ckpt_{backend}",
+          epochs=1, max_train_examples=256, verbose=0, **kwargs)
 """
 
 PREDICT = """
@@ -16,44 +21,53 @@ import numpy as np
 import hadamard_zoo
 from hadamard_zoo import demo
 from hadamard_zoo import samples
-inputs, _ = samples.load_samples({dataset!r})
-for saved_on in {backends!r}:
-    model = hadamard_zoo.load_classifier({root!r} + "/" + saved_on)
-    logits = demo.predict_samples(model, inputs)
-    np.save({root!r} + f"/{{saved_on}}_loaded_on_{backend}.npy", logits)
+for recipe, dataset in {datasets!r}:
+    inputs, _ = samples.load_samples(dataset)
+    for saved_on in {backends!r}:
+        path = f"{root}/{{recipe}}/{{saved_on}}"
+        model = hadamard_zoo.load_classifier(path)
+        logits = demo.predict_samples(model, inputs)
+        np.save(f"{{path}}_loaded_on_{backend}.npy", logits)
 """
+
+CASES = [
+    ("pinet_ccp_mnist", "mnist", 10, {}),
+    # A text preset carries its vocabulary as an asset.
+    ("polysa_transformer_sst2", "sst2", 2, {}),
+    # Entity and relation names are assets; scores of 5 regions. An
+    # epoch of 20 steps: the recipe's 250 took 100 s a backend.
+    (
+        "rotate_countries_s1",
+        "countries_s1",
+        5,
+        {"overrides": {"steps_per_epoch": 20}},
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def moved(tmp_path_factory):
+    """Root of each recipe's presets saved on, and logits loaded on, every
+    backend."""
+    root = str(tmp_path_factory.mktemp("portability"))
+    cases = [(recipe, kwargs) for recipe, _, _, kwargs in CASES]
+    datasets = [(recipe, dataset) for recipe, dataset, _, _ in CASES]
+    for backend in BACKENDS:
+        run_python(
+            SAVE.format(cases=cases, root=root, backend=backend), backend
+        )
+    for backend in BACKENDS:
+        code = PREDICT.format(
+            datasets=datasets, backends=BACKENDS, root=root, backend=backend
+        )
+        run_python(code, backend)
+    return root
 
 
 @pytest.mark.large
-@pytest.mark.parametrize(
-    "recipe, dataset, classes, kwargs",
-    [
-        ("pinet_ccp_mnist", "mnist", 10, {}),
-        # A text preset carries its vocabulary as an asset.
-        ("polysa_transformer_sst2", "sst2", 2, {}),
-        # Entity and relation names are assets; scores of 5 regions. An
-        # epoch of 20 steps: the recipe's 250 took 100 s a backend.
-        (
-            "rotate_countries_s1",
-            "countries_s1",
-            5,
-            {"overrides": {"steps_per_epoch": 20}},
-        ),
-    ],
-)
-def test_presets_move_between_backends(
-    tmp_path, recipe, dataset, classes, kwargs
-):
-    root = str(tmp_path)
-    for backend in BACKENDS:
-        out, ckpt = f"{root}/{backend}", f"{root}/ckpt_{backend}"
-        code = SAVE.format(recipe=recipe, out=out, ckpt=ckpt, kwargs=kwargs)
-        run_python(code, backend)
-    for backend in BACKENDS:
-        code = PREDICT.format(
-            backends=BACKENDS, root=root, backend=backend, dataset=dataset
-        )
-        run_python(code, backend)
+@pytest.mark.parametrize("recipe, dataset, classes, kwargs", CASES)
+def test_presets_move_between_backends(moved, recipe, dataset, classes, kwargs):
+    root = f"{moved}/{recipe}"
     for saved_on in BACKENDS:
         own = np.load(f"{root}/{saved_on}_loaded_on_{saved_on}.npy")
         assert own.shape == (8, classes)
