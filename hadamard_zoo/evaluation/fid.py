@@ -356,15 +356,18 @@ def classifier_features_and_logits(
 
     Example:
 
+    Features of a linear classifier on 8x8 images are its flattened
+    pixels:
+
     >>> import keras
     >>> import numpy as np
-    >>> inputs = keras.Input((28, 28, 1))
-    >>> hidden = keras.layers.Dense(8)(keras.layers.Flatten()(inputs))
-    >>> classifier = keras.Model(inputs, keras.layers.Dense(10)(hidden))
-    >>> images = np.zeros((5, 28, 28), "uint8")
-    >>> features, logits = classifier_features_and_logits(classifier, images)
-    >>> features.shape, logits.shape
-    ((5, 8), (5, 10))
+    >>> pixels = keras.Input((8, 8))
+    >>> flat = keras.layers.Flatten()(pixels)
+    >>> linear = keras.Model(pixels, keras.layers.Dense(3)(flat))
+    >>> images = np.full((4, 8, 8), 255, "uint8")
+    >>> features, logits = classifier_features_and_logits(linear, images)
+    >>> features.shape, logits.shape, float(features.max())
+    ((4, 64), (4, 3), 255.0)
     """
     batch_size = check_int("batch_size", batch_size)
     images = _check_pixels("images", images)
