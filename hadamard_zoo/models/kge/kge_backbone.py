@@ -184,13 +184,10 @@ class KnowledgeGraphEmbeddingBackbone(PresetNameMixin, Backbone):
             A `(B, num_entities)` score tensor.
         """
         side = check_choice("side", side, ("head", "tail"))
-        known = ops.expand_dims(self.entity_embedding(ids), 1)
-        relation = ops.expand_dims(self.relation_embedding(relations), 1)
-        candidates = ops.expand_dims(self.entity_embedding.embeddings, 0)
-        candidates = ops.cast(candidates, known.dtype)
-        if side == "tail":
-            return self.scorer([known, relation, candidates])
-        return self.scorer([candidates, relation, known])
+        known = self.entity_embedding(ids)
+        relation = self.relation_embedding(relations)
+        candidates = ops.cast(self.entity_embedding.embeddings, known.dtype)
+        return self.scorer.score_all(known, relation, candidates, side)
 
     def get_config(self):
         config = super().get_config()

@@ -173,3 +173,25 @@ class _TripleScore(keras.layers.Layer):
 
     def score(self, head, relation, tail, head_batch):
         raise NotImplementedError
+
+    def score_all(self, known, relation, candidates, side):
+        """Scores of every candidate entity in the `side` of each query.
+
+        What `self([known, relation, candidates])` gives with the axes
+        arranged for broadcasting (the candidates as the head when
+        `side="head"`), as a `(B, E)` tensor. Subclasses may override it
+        with a faster equal computation.
+
+        Args:
+            known: `(B, width)` embeddings of the entity each query keeps
+                (its head when `side="tail"`, its tail when `side="head"`).
+            relation: `(B, relation width)` relation embeddings.
+            candidates: `(E, width)` embeddings of every candidate.
+            side: `"head"` or `"tail"`, the position the candidates fill.
+        """
+        known = ops.expand_dims(known, 1)
+        relation = ops.expand_dims(relation, 1)
+        candidates = ops.expand_dims(candidates, 0)
+        if side == "tail":
+            return self([known, relation, candidates])
+        return self([candidates, relation, known])

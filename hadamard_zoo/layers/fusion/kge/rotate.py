@@ -126,6 +126,50 @@ class RotatE(_TripleScore):
         modulus = safe_sqrt(diff_re * diff_re + diff_im * diff_im)
         return self.gamma - ops.sum(modulus, axis=-1)
 
+    def score_all(self, known, relation, candidates, side):
+        """`(B, E)` scores of every candidate, for ranking (see the base).
+
+        The relation turns the known entity into the query point `q` (`h r`
+        for tail queries, `conj(r) t` for head queries, as in `score`), and
+        `γ - Σ_k |q_k - c_k|` is summed one complex component `k` at a time
+        over a `(B, E)` accumulator, the candidates transposed to `(2d, E)`
+        so the entity axis is the contiguous one. Equal to broadcasting a
+        `(B, E, d)` difference and reducing its last axis, but that reduce
+        over 32 values ran 2-2.5x slower on JAX CPU (WN18RR, 256 queries
+        against 40,943 entities).
+        """
+        phase = relation * (math.pi / self.embedding_range)
+        rotation_re, rotation_im = ops.cos(phase), ops.sin(phase)
+        known_re, known_im = ops.split(known, 2, axis=-1)
+        if side == "tail":  # h r
+            query_re = known_re * rotation_re - known_im * rotation_im
+            query_im = known_re * rotation_im + known_im * rotation_re
+        else:  # conj(r) t
+            query_re = rotation_re * known_re + rotation_im * known_im
+            query_im = rotation_re * known_im - rotation_im * known_re
+        candidates_re, candidates_im = ops.split(
+            ops.transpose(candidates), 2, axis=0
+        )
+
+        def modulus(k):
+            diff_re = ops.expand_dims(ops.take(query_re, k, axis=1), 1)
+            diff_re = diff_re - ops.expand_dims(
+                ops.take(candidates_re, k, axis=0), 0
+            )
+            diff_im = ops.expand_dims(ops.take(query_im, k, axis=1), 1)
+            diff_im = diff_im - ops.expand_dims(
+                ops.take(candidates_im, k, axis=0), 0
+            )
+            return safe_sqrt(diff_re * diff_re + diff_im * diff_im)
+
+        total = ops.fori_loop(
+            1,
+            self.embedding_dim,
+            lambda k, total: total + modulus(k),
+            modulus(0),
+        )
+        return self.gamma - total
+
     def get_config(self):
         config = super().get_config()
         config.update(
