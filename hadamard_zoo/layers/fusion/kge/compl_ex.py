@@ -84,3 +84,21 @@ class ComplEx(_TripleScore):
             hr_im = head_re * relation_im + head_im * relation_re
             product = hr_re * tail_re + hr_im * tail_im
         return ops.sum(product, axis=-1)
+
+    def score_all(self, known, relation, candidates, side):
+        """`(B, E)` scores of every candidate as one matrix product.
+
+        Both sides are `Re(Σ_k q_k conj(c_k)) = [q_re, q_im] · [c_re, c_im]`
+        for a query `q` made of the known entity and the relation: `h r`
+        against tails `c`, `conj(r) t` against heads (as in `score`).
+        """
+        known_re, known_im = ops.split(known, 2, axis=-1)
+        relation_re, relation_im = ops.split(relation, 2, axis=-1)
+        if side == "tail":  # h r
+            query_re = known_re * relation_re - known_im * relation_im
+            query_im = known_re * relation_im + known_im * relation_re
+        else:  # conj(r) t
+            query_re = relation_re * known_re + relation_im * known_im
+            query_im = relation_re * known_im - relation_im * known_re
+        query = ops.concatenate([query_re, query_im], axis=-1)
+        return ops.matmul(query, ops.transpose(candidates))

@@ -283,30 +283,3 @@ def test_undefined_embedding_axis_rejected():
     inputs = [keras.Input((1, 8)), keras.Input((1, None)), keras.Input((1, 8))]
     with pytest.raises(ValueError, match="defined"):
         RotatE(gamma=12.0, embedding_dim=4)(inputs)
-
-
-@pytest.mark.parametrize("side", ["head", "tail"])
-def test_score_all_against_every_candidate(side):
-    # score_all sums the moduli one component at a time over a (B, E)
-    # accumulator; it must equal the NumPy reference with the candidates
-    # on `side`, eagerly and inside a compiled model.
-    gamma, d = 6.0, 5
-    layer = RotatE(gamma=gamma, embedding_dim=d)
-    known = _uniform((3, 2 * d), 1)
-    relation = _uniform((3, d), 2, -3.0, 3.0)
-    candidates = _uniform((7, 2 * d), 3)
-    if side == "tail":
-        triple = [known[:, None], relation[:, None], candidates[None]]
-    else:
-        triple = [candidates[None], relation[:, None], known[:, None]]
-    expected = rotate_reference(triple, [], gamma, d)
-    assert expected.shape == (3, 7)
-    got = _numpy(layer.score_all(known, relation, candidates, side))
-    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
-    inputs = [keras.Input((2 * d,)), keras.Input((d,))]
-    table = keras.ops.convert_to_tensor(candidates)
-    scores = keras.layers.Lambda(
-        lambda x: layer.score_all(x[0], x[1], table, side)
-    )(inputs)
-    compiled = keras.Model(inputs, scores).predict_on_batch([known, relation])
-    np.testing.assert_allclose(_numpy(compiled), expected, rtol=1e-5, atol=1e-5)
