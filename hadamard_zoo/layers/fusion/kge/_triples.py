@@ -117,6 +117,19 @@ def corrupts_head(head_shape, tail_shape):
     )
 
 
+def complex_query(known_re, known_im, relation_re, relation_im, side):
+    """The query point of ranking: `known * r` for tail queries (`h r`),
+    `conj(r) * known` for head queries (`conj(r) t`), in real and
+    imaginary parts."""
+    if side == "tail":
+        query_re = known_re * relation_re - known_im * relation_im
+        query_im = known_re * relation_im + known_im * relation_re
+    else:
+        query_re = relation_re * known_re + relation_im * known_im
+        query_im = relation_re * known_im - relation_im * known_re
+    return query_re, query_im
+
+
 def safe_sqrt(squared):
     """`sqrt(squared)` whose gradient at 0 is 0 instead of NaN.
 

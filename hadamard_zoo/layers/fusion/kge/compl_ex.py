@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from hadamard_zoo.layers.fusion.kge._triples import _TripleScore
+from hadamard_zoo.layers.fusion.kge._triples import complex_query
 
 
 @keras.saving.register_keras_serializable(package="hadamard_zoo")
@@ -92,13 +93,10 @@ class ComplEx(_TripleScore):
         for a query `q` made of the known entity and the relation: `h r`
         against tails `c`, `conj(r) t` against heads (as in `score`).
         """
-        known_re, known_im = ops.split(known, 2, axis=-1)
-        relation_re, relation_im = ops.split(relation, 2, axis=-1)
-        if side == "tail":  # h r
-            query_re = known_re * relation_re - known_im * relation_im
-            query_im = known_re * relation_im + known_im * relation_re
-        else:  # conj(r) t
-            query_re = relation_re * known_re + relation_im * known_im
-            query_im = relation_re * known_im - relation_im * known_re
-        query = ops.concatenate([query_re, query_im], axis=-1)
+        query = complex_query(
+            *ops.split(known, 2, axis=-1),
+            *ops.split(relation, 2, axis=-1),
+            side,
+        )
+        query = ops.concatenate(query, axis=-1)
         return ops.matmul(query, ops.transpose(candidates))

@@ -7,6 +7,7 @@ from keras import ops
 
 from hadamard_zoo.layers.fusion.kge._triples import _TripleScore
 from hadamard_zoo.layers.fusion.kge._triples import check_positive_float
+from hadamard_zoo.layers.fusion.kge._triples import complex_query
 from hadamard_zoo.layers.fusion.kge._triples import safe_sqrt
 from hadamard_zoo.utils.validation import check_float
 from hadamard_zoo.utils.validation import check_int
@@ -140,13 +141,9 @@ class RotatE(_TripleScore):
         """
         phase = relation * (math.pi / self.embedding_range)
         rotation_re, rotation_im = ops.cos(phase), ops.sin(phase)
-        known_re, known_im = ops.split(known, 2, axis=-1)
-        if side == "tail":  # h r
-            query_re = known_re * rotation_re - known_im * rotation_im
-            query_im = known_re * rotation_im + known_im * rotation_re
-        else:  # conj(r) t
-            query_re = rotation_re * known_re + rotation_im * known_im
-            query_im = rotation_re * known_im - rotation_im * known_re
+        query_re, query_im = complex_query(
+            *ops.split(known, 2, axis=-1), rotation_re, rotation_im, side
+        )
         candidates_re, candidates_im = ops.split(
             ops.transpose(candidates), 2, axis=0
         )
