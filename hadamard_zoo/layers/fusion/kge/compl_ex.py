@@ -71,20 +71,16 @@ class ComplEx(_TripleScore):
             )
 
     def score(self, head, relation, tail, head_batch):
-        head_re, head_im = ops.split(head, 2, axis=-1)
-        relation_re, relation_im = ops.split(relation, 2, axis=-1)
-        tail_re, tail_im = ops.split(tail, 2, axis=-1)
-        if head_batch:
-            # conj(r) t, then Re(h conj(conj(r) t))
-            rt_re = relation_re * tail_re + relation_im * tail_im
-            rt_im = relation_re * tail_im - relation_im * tail_re
-            product = head_re * rt_re + head_im * rt_im
-        else:
-            # h r, then Re(h r conj(t))
-            hr_re = head_re * relation_re - head_im * relation_im
-            hr_im = head_re * relation_im + head_im * relation_re
-            product = hr_re * tail_re + hr_im * tail_im
-        return ops.sum(product, axis=-1)
+        # conj(r) t, then Re(h conj(conj(r) t)) when the head holds the
+        # candidates; else h r, then Re(h r conj(t)).
+        known, other = (tail, head) if head_batch else (head, tail)
+        query_re, query_im = complex_query(
+            *ops.split(known, 2, axis=-1),
+            *ops.split(relation, 2, axis=-1),
+            "head" if head_batch else "tail",
+        )
+        other_re, other_im = ops.split(other, 2, axis=-1)
+        return ops.sum(query_re * other_re + query_im * other_im, axis=-1)
 
     def score_all(self, known, relation, candidates, side):
         """`(B, E)` scores of every candidate as one matrix product.

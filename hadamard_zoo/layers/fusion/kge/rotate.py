@@ -114,16 +114,16 @@ class RotatE(_TripleScore):
         # which differs from π in the eighth digit.
         phase = relation * (math.pi / self.embedding_range)
         rotation_re, rotation_im = ops.cos(phase), ops.sin(phase)
-        head_re, head_im = ops.split(head, 2, axis=-1)
-        tail_re, tail_im = ops.split(tail, 2, axis=-1)
-        if head_batch:
-            # conj(r) t - h
-            diff_re = rotation_re * tail_re + rotation_im * tail_im - head_re
-            diff_im = rotation_re * tail_im - rotation_im * tail_re - head_im
-        else:
-            # h r - t
-            diff_re = head_re * rotation_re - head_im * rotation_im - tail_re
-            diff_im = head_re * rotation_im + head_im * rotation_re - tail_im
+        # conj(r) t - h when the head holds the candidates, else h r - t.
+        known, other = (tail, head) if head_batch else (head, tail)
+        query_re, query_im = complex_query(
+            *ops.split(known, 2, axis=-1),
+            rotation_re,
+            rotation_im,
+            "head" if head_batch else "tail",
+        )
+        other_re, other_im = ops.split(other, 2, axis=-1)
+        diff_re, diff_im = query_re - other_re, query_im - other_im
         modulus = safe_sqrt(diff_re * diff_re + diff_im * diff_im)
         return self.gamma - ops.sum(modulus, axis=-1)
 
