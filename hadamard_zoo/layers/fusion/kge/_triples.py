@@ -14,6 +14,7 @@ import keras
 import ml_dtypes
 from keras import ops
 
+from hadamard_zoo.utils.validation import check_choice
 from hadamard_zoo.utils.validation import check_float
 
 NAMES = ("head", "relation", "tail")
@@ -192,8 +193,8 @@ class _TripleScore(keras.layers.Layer):
 
         What `self([known, relation, candidates])` gives with the axes
         arranged for broadcasting (the candidates as the head when
-        `side="head"`), as a `(B, E)` tensor. Subclasses may override it
-        with a faster equal computation.
+        `side="head"`), as a `(B, E)` tensor. Subclasses may override
+        `score_candidates` with a faster equal computation.
 
         Args:
             known: `(B, width)` embeddings of the entity each query keeps
@@ -201,7 +202,15 @@ class _TripleScore(keras.layers.Layer):
             relation: `(B, relation width)` relation embeddings.
             candidates: `(E, width)` embeddings of every candidate.
             side: `"head"` or `"tail"`, the position the candidates fill.
+
+        Raises:
+            ValueError: if `side` is neither `"head"` nor `"tail"`.
         """
+        side = check_choice("side", side, ("head", "tail"))
+        return self.score_candidates(known, relation, candidates, side)
+
+    def score_candidates(self, known, relation, candidates, side):
+        """`score_all` after its checks; subclasses override this."""
         known = ops.expand_dims(known, 1)
         relation = ops.expand_dims(relation, 1)
         candidates = ops.expand_dims(candidates, 0)

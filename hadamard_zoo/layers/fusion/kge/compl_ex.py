@@ -82,7 +82,7 @@ class ComplEx(_TripleScore):
         other_re, other_im = ops.split(other, 2, axis=-1)
         return ops.sum(query_re * other_re + query_im * other_im, axis=-1)
 
-    def score_all(self, known, relation, candidates, side):
+    def score_candidates(self, known, relation, candidates, side):
         """`(B, E)` scores of every candidate as one matrix product.
 
         Both sides are `Re(Σ_k q_k conj(c_k)) = [q_re, q_im] · [c_re, c_im]`

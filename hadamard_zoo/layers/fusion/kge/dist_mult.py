@@ -67,7 +67,7 @@ class DistMult(_TripleScore):
             product = (head * relation) * tail
         return ops.sum(product, axis=-1)
 
-    def score_all(self, known, relation, candidates, side):
+    def score_candidates(self, known, relation, candidates, side):
         """`(B, E)` scores of every candidate: `(known * r) @ candidates^T`,
         one matrix product (the score is trilinear, so the known side and
         the relation fold into one query vector)."""

@@ -127,7 +127,7 @@ class RotatE(_TripleScore):
         modulus = safe_sqrt(diff_re * diff_re + diff_im * diff_im)
         return self.gamma - ops.sum(modulus, axis=-1)
 
-    def score_all(self, known, relation, candidates, side):
+    def score_candidates(self, known, relation, candidates, side):
         """`(B, E)` scores of every candidate, for ranking (see the base).
 
         The relation turns the known entity into the query point `q` (`h r`

@@ -78,3 +78,15 @@ def test_score_all_equals_the_reference(scoring, side):
     np.testing.assert_allclose(
         keras.ops.convert_to_numpy(compiled), expected, rtol=1e-5, atol=1e-5
     )
+
+
+@pytest.mark.parametrize("scoring", sorted(SCORERS))
+def test_score_all_rejects_an_unknown_side(scoring):
+    make, entity_width, relation_width, _ = SCORERS[scoring]
+    with pytest.raises(ValueError, match="side"):
+        make().score_all(
+            _uniform((2, entity_width), 1),
+            _uniform((2, relation_width), 2),
+            _uniform((4, entity_width), 3),
+            "middle",
+        )
