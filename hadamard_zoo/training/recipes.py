@@ -391,13 +391,18 @@ def _monet_recipes():
 
 
 # A small pre-norm transformer: Poly-SA token mixing, or multi-head
-# attention for the baseline, everything else identical.
+# attention for the baseline, everything else identical. Dropout 0.3 on
+# both residual branches and before the classifier: at 0.1 both models
+# reached 97% training accuracy in 3 epochs, and Poly-SA's dev accuracy
+# was highest after the first (81.1, 80.3, 79.8% when measured after
+# each epoch).
+_SST2_DROPOUT = 0.3
 _SST2_TRANSFORMER = dict(
     num_layers=2,
     hidden_dim=128,
     intermediate_dim=256,
     num_heads=4,
-    dropout=0.1,
+    dropout=_SST2_DROPOUT,
 )
 
 
@@ -480,12 +485,14 @@ def _text_recipes():
             description="Poly-SA transformer (2 x 128) sentiment classifier",
             dataset="sst2",
             backbone={**_SST2_TRANSFORMER, "mixer": "poly_sa"},
+            dropout=_SST2_DROPOUT,
         ),
         TextClassificationRecipe(
             name="baseline_mha_transformer_sst2",
             description="the same transformer with multi-head attention",
             dataset="sst2",
             backbone={**_SST2_TRANSFORMER, "mixer": "attention"},
+            dropout=_SST2_DROPOUT,
             ship=False,
             baseline_of="polysa_transformer_sst2",
         ),
