@@ -732,10 +732,20 @@ _FID_CLASSIFIERS = {
 }
 
 
+# MNIST's R1 weight. At Fashion-MNIST's γ = 0.01 the MNIST discriminator
+# won (its loss fell from 0.64 to 0.35-0.50 while the generator's rose
+# to 3.5-4.0) and the generator drew malformed digits from few modes: FID
+# 15.8 after 7000 steps. At γ = 1 its loss stayed at 0.63-0.68 over the
+# first 1000 steps (`image_generation.train("stylegan_mnist", epochs=2,
+# overrides={"r1_gamma": 1.0})`) where γ = 0.01 gave 0.64 and 0.47.
+_R1_GAMMA = {"fashion_mnist": 0.01, "mnist": 1.0}
+
+
 def _image_generation_recipes():
     recipes = []
     for dataset in ("fashion_mnist", "mnist"):
         classifier = _FID_CLASSIFIERS[dataset]
+        training = {**_STYLEGAN_TRAINING, "r1_gamma": _R1_GAMMA[dataset]}
         recipes += [
             ImageGenerationRecipe(
                 name=f"stylegan_{dataset}",
@@ -744,7 +754,7 @@ def _image_generation_recipes():
                 dataset=dataset,
                 fid_classifier=classifier,
                 **_STYLEGAN,
-                **_STYLEGAN_TRAINING,
+                **training,
             ),
             ImageGenerationRecipe(
                 name=f"baseline_dcgan_{dataset}",
@@ -755,7 +765,7 @@ def _image_generation_recipes():
                 ship=False,
                 baseline_of=f"stylegan_{dataset}",
                 **_DCGAN,
-                **_STYLEGAN_TRAINING,
+                **training,
             ),
         ]
     recipes.append(
