@@ -2,8 +2,9 @@
 
 Trains `polysa_transformer_sst2` with some fields replaced and prints the
 dev accuracy after every epoch (the recipe itself measures dev once, at
-the end). The dropout choice in `hadamard_zoo/training/recipes.py` and the
-README comes from runs of this script:
+the end); unset options keep the recipe's values. The dropout choice in
+`hadamard_zoo/training/recipes.py` and the README comes from runs of this
+script:
 
     KERAS_BACKEND=jax .venv/bin/python scripts/text_classification_pilot.py \\
         --mixer poly_sa --dropout 0.1
@@ -24,24 +25,25 @@ import time
 import keras
 
 from hadamard_zoo.training import RECIPES
-from hadamard_zoo.training import runs
 from hadamard_zoo.training.array_batches import ArrayBatches
+from hadamard_zoo.training.text_classification import DATASETS
 from hadamard_zoo.training.text_classification import build_classifier
+from hadamard_zoo.training.text_classification import compile_for_training
 from hadamard_zoo.training.text_classification import load_text_split
 from hadamard_zoo.training.text_classification import tokenize
 
+base = RECIPES["polysa_transformer_sst2"]
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 parser.add_argument("--mixer", default="poly_sa", help="poly_sa, attention")
-parser.add_argument("--epochs", type=int, default=3)
+parser.add_argument("--epochs", type=int, default=base.epochs)
 parser.add_argument(
-    "--dropout", type=float, default=0.1, help="branches and classifier"
+    "--dropout", type=float, default=base.dropout, help="branches and head"
 )
-parser.add_argument("--lr", type=float, default=1e-3)
-parser.add_argument("--weight-decay", type=float, default=0.01)
-parser.add_argument("--seed", type=int, default=0)
+parser.add_argument("--lr", type=float, default=base.learning_rate)
+parser.add_argument("--weight-decay", type=float, default=base.weight_decay)
+parser.add_argument("--seed", type=int, default=base.seed)
 args = parser.parse_args()
 
-base = RECIPES["polysa_transformer_sst2"]
 recipe = dataclasses.replace(
     base,
     backbone=dict(base.backbone, mixer=args.mixer, dropout=args.dropout),
@@ -51,8 +53,9 @@ recipe = dataclasses.replace(
     weight_decay=args.weight_decay,
     seed=args.seed,
 )
-train_sentences, train_labels = load_text_split("sst2", "train")
-dev_sentences, dev_labels = load_text_split("sst2", "dev")
+_, train_split, dev_split, _ = DATASETS[recipe.dataset]
+train_sentences, train_labels = load_text_split(recipe.dataset, train_split)
+dev_sentences, dev_labels = load_text_split(recipe.dataset, dev_split)
 keras.utils.set_random_seed(recipe.seed)
 classifier = build_classifier(recipe, train_sentences)
 train_batches = ArrayBatches(
@@ -69,11 +72,7 @@ dev_batches = ArrayBatches(
 )
 # The plain model over the classifier's layers, as the recipe trains it.
 model = keras.Model(classifier.inputs, classifier.outputs)
-model.compile(
-    optimizer=runs.make_optimizer(recipe, len(train_batches) * recipe.epochs),
-    loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-    metrics=["accuracy"],
-)
+compile_for_training(model, recipe, len(train_batches) * recipe.epochs)
 start = time.perf_counter()
 history = model.fit(
     train_batches,

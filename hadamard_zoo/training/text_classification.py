@@ -87,6 +87,16 @@ def tokenize(preprocessor, sentences, batch_size=4096):
     return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
 
+def compile_for_training(model, recipe, steps):
+    """Compiles `model` with the recipe's optimizer over `steps` steps,
+    cross-entropy on logits and accuracy."""
+    model.compile(
+        optimizer=runs.make_optimizer(recipe, steps),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
+
+
 def train(
     name,
     output_dir=None,
@@ -153,11 +163,7 @@ def train(
     key = runs.run_key(recipe, len(train_sentences))
 
     def compile_model(model):
-        model.compile(
-            optimizer=runs.make_optimizer(recipe, steps),
-            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-            metrics=["accuracy"],
-        )
+        compile_for_training(model, recipe, steps)
 
     model, progress = runs.resume_or_compile(
         classifier, recipe, checkpoint_dir, key, resume, compile_model
