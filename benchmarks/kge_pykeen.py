@@ -22,6 +22,9 @@ Two jobs, each written as JSON to `--output`:
   constant γ, which changes no rank; PyKEEN 1.11's takes the L2 norm of
   the complex difference), times `RankBasedEvaluator` on the
   test split filtered by train + valid + test, and saves every rank.
+  With `--float64` the model holds the same values in float64 (complex128
+  scores): the rank check without float32 rounding, not timed for the
+  comparison.
 """
 
 import argparse
@@ -176,6 +179,9 @@ def evaluate_embeddings(args, entity_to_id, relation_to_id, splits):
         random_seed=args.seed,
     )
     model.interaction = rotate_l1_interaction()
+    if args.float64:
+        # Scores in float64 (complex128): the rank check without rounding.
+        model = model.double()
     # PyKEEN stores a complex row as interleaved (re, im) pairs.
     interleaved = np.stack([entities[:, :dim], entities[:, dim:]], axis=-1)
     rotation = np.stack([np.cos(phases), np.sin(phases)], axis=-1)
@@ -209,6 +215,11 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--embeddings", help="npz: entities, phases")
     parser.add_argument("--ranks-output", help="npz written by `evaluate`")
+    parser.add_argument(
+        "--float64",
+        action="store_true",
+        help="`evaluate` in float64 (for the rank check, not the timing)",
+    )
     args = parser.parse_args(argv)
 
     import pykeen.version

@@ -373,6 +373,13 @@ _MONET_TRAINING = dict(
 )
 
 
+# Fashion-MNIST trains twice as long: after 15 epochs the model still
+# underfit (training accuracy 92.7% under augmentation, test 91.37%, train
+# loss still falling), and a wider model costs more time per epoch than
+# extra epochs of this one.
+_MONET_EPOCHS = {"fashion_mnist": dict(epochs=30)}
+
+
 def _monet_recipes():
     from hadamard_zoo.models.monet import MONET_VARIANTS
 
@@ -384,7 +391,7 @@ def _monet_recipes():
             backbone=dict(MONET_VARIANTS["monet_tiny"]),
             flip=dataset == "fashion_mnist",
             family="monet",
-            **_MONET_TRAINING,
+            **dict(_MONET_TRAINING, **_MONET_EPOCHS.get(dataset, {})),
         )
         for dataset in ("mnist", "fashion_mnist")
     ]

@@ -142,3 +142,48 @@ def test_short_run_without_pykeen_writes_results(tmp_path, capsys):
     markdown = (tmp_path / f"kge_training_{backend}.md").read_text()
     assert "hadamard_zoo" in markdown and "countries_s1" in markdown
     assert "hadamard_zoo" in capsys.readouterr().out
+
+
+def test_identity_is_judged_on_float64_ranks_when_they_exist():
+    # float32 scores differ in a near-tie, float64 scores agree.
+    saved = report(3100.0, 1500.0, 5.0, 150.0, identical=False)
+    saved["rank_comparison_float64"] = {"identical": True}
+    derived = bench.derive(saved)
+    assert derived["ranks_identical"]
+    assert derived["ranks_identical_in"] == "float64"
+    assert not derived["ranks_identical_float32"]
+    saved["rank_comparison_float64"] = {"identical": False}
+    assert not bench.derive(saved)["ranks_identical"]
+    del saved["rank_comparison_float64"]
+    derived = bench.derive(saved)
+    assert derived["ranks_identical_in"] == "float32"
+    assert not derived["ranks_identical"]
+
+
+def test_float64_copy_scores_the_same_embeddings_in_float64():
+    from hadamard_zoo.models.kge import KnowledgeGraphEmbeddingBackbone
+    from hadamard_zoo.models.kge import KnowledgeGraphLinkPredictor
+
+    bench.keras.utils.set_random_seed(0)
+    backbone = KnowledgeGraphEmbeddingBackbone(
+        num_entities=7, num_relations=3, embedding_dim=4, gamma=6.0
+    )
+    predictor = KnowledgeGraphLinkPredictor(backbone)
+    reason = bench.float64_support()
+    if reason is not None:
+        # Keras keeps float64 only on TensorFlow; the report says why.
+        assert bench.keras.backend.backend() != "tensorflow"
+        assert "float32" in reason
+        return
+    copy = bench.float64_predictor(predictor)
+    ids, relations = np.array([0, 3, 6]), np.array([0, 1, 2])
+    for side in ("head", "tail"):
+        expected = predictor.score_all(ids, relations, side)
+        scores = copy.score_all(ids, relations, side)
+        assert scores.dtype == np.float64
+        np.testing.assert_allclose(scores, expected, rtol=1e-5, atol=1e-5)
+    for original, upcast in zip(
+        backbone.get_weights(), copy.backbone.get_weights(), strict=True
+    ):
+        assert upcast.dtype == np.float64
+        np.testing.assert_array_equal(upcast, original.astype(np.float64))
