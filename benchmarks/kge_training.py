@@ -267,6 +267,18 @@ def run_pykeen(args, job, output, extra=()):
     return json.loads(pathlib.Path(output).read_text())
 
 
+def pykeen_ranks(args, embeddings, float64=False):
+    """PyKEEN's evaluation of the npz `embeddings` and all its ranks."""
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = pathlib.Path(tmp)
+        extra = ["--embeddings", str(embeddings)]
+        extra += ["--ranks-output", str(tmp / "ranks.npz")]
+        if float64:
+            extra.append("--float64")
+        evaluation = run_pykeen(args, "evaluate", tmp / "evaluate.json", extra)
+        return evaluation, dict(np.load(tmp / "ranks.npz"))
+
+
 def pykeen_training(args, output_dir):
     """PyKEEN's training result, from the cache when the settings match."""
     cache = output_dir / "kge_training_pykeen.json"
@@ -433,20 +445,9 @@ def main(argv=None):
     if args.pykeen_python:
         training = pykeen_training(args, output_dir)
         with tempfile.TemporaryDirectory() as tmp:
-            tmp = pathlib.Path(tmp)
-            export_embeddings(predictor, tmp / "embeddings.npz")
-            evaluation = run_pykeen(
-                args,
-                "evaluate",
-                tmp / "evaluate.json",
-                [
-                    "--embeddings",
-                    str(tmp / "embeddings.npz"),
-                    "--ranks-output",
-                    str(tmp / "ranks.npz"),
-                ],
-            )
-            theirs = dict(np.load(tmp / "ranks.npz"))
+            embeddings = pathlib.Path(tmp) / "embeddings.npz"
+            export_embeddings(predictor, embeddings)
+            evaluation, theirs = pykeen_ranks(args, embeddings)
             report["pykeen"] = {"training": training, "evaluation": evaluation}
             report["rank_comparison"] = compare_ranks(ranks, theirs)
             skipped = float64_support()
@@ -456,19 +457,7 @@ def main(argv=None):
                 _, _, ranks64 = evaluate_ours(
                     float64_predictor(predictor), graph, args
                 )
-                run_pykeen(
-                    args,
-                    "evaluate",
-                    tmp / "evaluate64.json",
-                    [
-                        "--embeddings",
-                        str(tmp / "embeddings.npz"),
-                        "--ranks-output",
-                        str(tmp / "ranks64.npz"),
-                        "--float64",
-                    ],
-                )
-                theirs64 = dict(np.load(tmp / "ranks64.npz"))
+                _, theirs64 = pykeen_ranks(args, embeddings, float64=True)
                 report["rank_comparison_float64"] = compare_ranks(
                     ranks64, theirs64
                 )
