@@ -3,10 +3,13 @@
 import dataclasses
 import json
 
+import keras
+import numpy as np
 import pytest
 
 import hadamard_zoo
 from hadamard_zoo.models.kge import KnowledgeGraphLinkPredictor
+from hadamard_zoo.training import link_prediction
 from hadamard_zoo.training import recipes
 from hadamard_zoo.training import runs
 from hadamard_zoo.training import train
@@ -89,3 +92,38 @@ def test_interrupted_run_resumes_to_the_same_result(
     assert resumed["ranking"]["mrr"] == pytest.approx(
         whole["ranking"]["mrr"], abs=1e-6
     )
+
+
+@pytest.mark.parametrize(
+    "steps, warm_up, drops",
+    [
+        (1000, None, [500]),
+        (14000, 10000, [10000]),
+        (40000, 10000, [10000, 30000]),
+        (100000, 10000, [10000, 30000, 90000]),
+        (5000, 5000, [5000]),
+    ],
+)
+def test_rate_drops_follow_rotates_tripling_warm_up(steps, warm_up, drops):
+    recipe = dataclasses.replace(
+        recipes.get_recipe("rotate_fb15k237"),
+        steps=steps,
+        warm_up_steps=warm_up,
+    )
+    assert link_prediction.rate_drops(recipe) == drops
+
+
+def test_optimizer_divides_the_rate_by_ten_at_each_drop():
+    recipe = dataclasses.replace(
+        recipes.get_recipe("rotate_fb15k237"),
+        learning_rate=0.01,
+        steps=40000,
+        warm_up_steps=10000,
+    )
+    schedule = link_prediction.learning_rate_schedule(recipe)
+    rates = {
+        step: float(keras.ops.convert_to_numpy(schedule(step)))
+        for step in (0, 9999, 10001, 29999, 30001, 39999)
+    }
+    expected = [0.01, 0.01, 0.001, 0.001, 0.0001, 0.0001]
+    np.testing.assert_allclose(list(rates.values()), expected, rtol=1e-6)
