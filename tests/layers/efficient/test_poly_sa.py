@@ -361,3 +361,31 @@ def test_compiled_batch_of_wide_sequences(use_bias):
     actual = model.predict([x, m], verbose=0, batch_size=batch)
     scale = np.abs(expected).max(axis=(1, 2), keepdims=True)
     np.testing.assert_array_less(np.abs(actual - expected) / scale, 1e-5)
+
+
+@pytest.mark.parametrize("use_bias", [False, True])
+@pytest.mark.parametrize("masked", [False, True])
+def test_single_example_matches_the_reference(use_bias, masked):
+    # A batch of one takes 2-D matrix products (`_gram_matrix`); the
+    # reference and the batched path must agree with it, eager and
+    # compiled (predict() traces with the batch size known on JAX).
+    layer = random_layer(use_bias=use_bias, channels=6)
+    x = inputs((1, 7, 6))
+    m = np.array([[1, 1, 0, 1, 1, 0, 1]], bool) if masked else None
+    expected = poly_reference([x], layer_weights(layer), mask=m)
+    np.testing.assert_allclose(run(layer, x, mask=m), expected, atol=1e-5)
+    batched = run(
+        layer,
+        np.concatenate([x, x + 0.5]),
+        mask=None if m is None else np.concatenate([m, m]),
+    )
+    np.testing.assert_allclose(batched[:1], expected, atol=1e-5)
+    inp = keras.Input((7, 6))
+    if masked:
+        mask_in = keras.Input((7,), dtype="bool")
+        model = keras.Model([inp, mask_in], layer(inp, mask=mask_in))
+        compiled = model.predict([x, m], verbose=0, batch_size=1)
+    else:
+        model = keras.Model(inp, layer(inp))
+        compiled = model.predict(x, verbose=0, batch_size=1)
+    np.testing.assert_allclose(compiled, expected, atol=1e-5)
