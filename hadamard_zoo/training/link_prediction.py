@@ -8,6 +8,7 @@ the test triples against every entity (and, on the Countries tasks,
 AUC-PR over the candidate regions).
 """
 
+import math
 import time
 
 import keras
@@ -70,6 +71,37 @@ def learning_rate_schedule(recipe):
 def make_optimizer(recipe):
     """Adam on RotatE's learning-rate schedule."""
     return keras.optimizers.Adam(learning_rate_schedule(recipe))
+
+
+# Steps per compiled call: one call of 10 steps instead of 10 calls saves
+# Keras' per-step Python work (WN18RR, d = 32, batch 512, 256 negatives:
+# 86 -> 76 ms a step on tensorflow, 166 -> 145 ms on jax). The gcd keeps
+# every epoch (checkpoint) a whole number of calls.
+STEPS_PER_EXECUTION = 10
+
+
+def compile_for_training(model, recipe):
+    """Compiles `model` with the recipe's optimizer and loss.
+
+    On TensorFlow the step is XLA-compiled: Keras' `jit_compile="auto"`
+    turns XLA off on machines without a GPU, where it made a RotatE step
+    1.1x faster (94 -> 86 ms). Other backends keep `"auto"` (jit on JAX,
+    eager on torch, where Keras runs one step per call).
+    """
+    backend = keras.backend.backend()
+    steps_per_execution = 1
+    if backend != "torch":
+        steps_per_execution = math.gcd(
+            STEPS_PER_EXECUTION, recipe.steps_per_epoch
+        )
+    model.compile(
+        optimizer=make_optimizer(recipe),
+        loss=SelfAdversarialNegativeSamplingLoss(
+            recipe.adversarial_temperature
+        ),
+        jit_compile=True if backend == "tensorflow" else "auto",
+        steps_per_execution=steps_per_execution,
+    )
 
 
 def score_queries(predictor):
@@ -189,16 +221,13 @@ def train(
     )
     key = runs.run_key(recipe, len(train_triples))
 
-    def compile_model(model):
-        model.compile(
-            optimizer=make_optimizer(recipe),
-            loss=SelfAdversarialNegativeSamplingLoss(
-                recipe.adversarial_temperature
-            ),
-        )
-
     model, progress = runs.resume_or_compile(
-        predictor, recipe, checkpoint_dir, key, resume, compile_model
+        predictor,
+        recipe,
+        checkpoint_dir,
+        key,
+        resume,
+        lambda model: compile_for_training(model, recipe),
     )
     runs.fit_remaining_epochs(
         model, batches, recipe, checkpoint_dir, progress, verbose

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import hadamard_zoo
+from hadamard_zoo.datasets.knowledge_graph import load_knowledge_graph
 from hadamard_zoo.models.kge import KnowledgeGraphLinkPredictor
 from hadamard_zoo.training import link_prediction
 from hadamard_zoo.training import recipes
@@ -17,13 +18,17 @@ from hadamard_zoo.training import train
 
 @pytest.fixture
 def tiny_recipe(monkeypatch):
-    """rotate_countries_s1 cut to 2 epochs of 3 steps at d = 8."""
+    """rotate_countries_s1 cut to 2 epochs of 4 steps at d = 8.
+
+    Compiled with 2 steps per call (the gcd of 4 and
+    `link_prediction.STEPS_PER_EXECUTION`) except on torch.
+    """
     recipe = dataclasses.replace(
         recipes.get_recipe("rotate_countries_s1"),
         name="rotate_tiny_countries_s1",
         embedding_dim=8,
-        steps=6,
-        steps_per_epoch=3,
+        steps=8,
+        steps_per_epoch=4,
         learning_rate=0.01,
     )
     monkeypatch.setitem(recipes.RECIPES, recipe.name, recipe)
@@ -43,7 +48,7 @@ def test_smoke_run_writes_a_loadable_preset(tmp_path, tiny_recipe):
     ranking = metrics["ranking"]
     assert ranking["num_queries"] == 48
     assert 0.0 < ranking["mrr"] <= 1.0 and ranking["mr"] >= 1.0
-    assert len(metrics["history"]) == 2 and metrics["steps"] == 6
+    assert len(metrics["history"]) == 2 and metrics["steps"] == 8
     saved = json.loads((output / "metrics.json").read_text())
     assert saved["value"] == metrics["value"]
     model = hadamard_zoo.load_classifier(str(output))
@@ -92,6 +97,37 @@ def test_interrupted_run_resumes_to_the_same_result(
     assert resumed["ranking"]["mrr"] == pytest.approx(
         whole["ranking"]["mrr"], abs=1e-6
     )
+
+
+def test_steps_per_call_do_not_change_the_result(
+    tmp_path, tiny_recipe, monkeypatch
+):
+    def run(name):
+        return train(
+            tiny_recipe.name,
+            output_dir=tmp_path / name / "out",
+            checkpoint_dir=tmp_path / name / "ckpt",
+            verbose=0,
+        )
+
+    grouped = run("grouped")
+    monkeypatch.setattr(link_prediction, "STEPS_PER_EXECUTION", 1)
+    single = run("single")
+    losses = [[h["loss"] for h in r["history"]] for r in (grouped, single)]
+    assert losses[0] == pytest.approx(losses[1], rel=1e-5)
+    assert grouped["ranking"]["mrr"] == pytest.approx(
+        single["ranking"]["mrr"], abs=1e-6
+    )
+
+
+def test_compiled_as_each_backend_runs_fastest(tiny_recipe):
+    model = link_prediction.build_link_predictor(
+        tiny_recipe, load_knowledge_graph("countries_s1")
+    )
+    link_prediction.compile_for_training(model, tiny_recipe)
+    backend = keras.backend.backend()
+    assert model.steps_per_execution == (1 if backend == "torch" else 2)
+    assert model.jit_compile == (backend != "torch")
 
 
 @pytest.mark.parametrize(
