@@ -35,6 +35,21 @@ def tiny_recipe(monkeypatch):
     return recipe
 
 
+@pytest.fixture
+def run(tmp_path, tiny_recipe):
+    """`run(name)`: trains the tiny recipe into `tmp_path / name`."""
+
+    def train_into(name):
+        return train(
+            tiny_recipe.name,
+            output_dir=tmp_path / name / "out",
+            checkpoint_dir=tmp_path / name / "ckpt",
+            verbose=0,
+        )
+
+    return train_into
+
+
 def test_smoke_run_writes_a_loadable_preset(tmp_path, tiny_recipe):
     output = tmp_path / "preset"
     metrics = train(
@@ -59,16 +74,8 @@ def test_smoke_run_writes_a_loadable_preset(tmp_path, tiny_recipe):
 
 
 def test_interrupted_run_resumes_to_the_same_result(
-    tmp_path, tiny_recipe, monkeypatch, capsys
+    tmp_path, run, monkeypatch, capsys
 ):
-    def run(name):
-        return train(
-            tiny_recipe.name,
-            output_dir=tmp_path / name / "out",
-            checkpoint_dir=tmp_path / name / "ckpt",
-            verbose=0,
-        )
-
     whole = run("whole")
 
     class Interrupted(Exception):
@@ -99,17 +106,7 @@ def test_interrupted_run_resumes_to_the_same_result(
     )
 
 
-def test_steps_per_call_do_not_change_the_result(
-    tmp_path, tiny_recipe, monkeypatch
-):
-    def run(name):
-        return train(
-            tiny_recipe.name,
-            output_dir=tmp_path / name / "out",
-            checkpoint_dir=tmp_path / name / "ckpt",
-            verbose=0,
-        )
-
+def test_steps_per_call_do_not_change_the_result(run, monkeypatch):
     grouped = run("grouped")
     monkeypatch.setattr(link_prediction, "STEPS_PER_EXECUTION", 1)
     single = run("single")
