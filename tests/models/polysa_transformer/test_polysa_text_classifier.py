@@ -135,6 +135,10 @@ def test_keras_archive_round_trip(tmp_path):
 
 
 def test_fit_lowers_the_loss(mixer):
+    # Seeded: from an unlucky initialisation (a first loss of 1.08), the
+    # third step of the attention model raised the loss once in CI; 12
+    # seeds in a row lowered it at every step.
+    keras.utils.set_random_seed(0)
     classifier = _classifier(mixer)
     # Adam: pre-LN blocks over small embeddings (stddev 0.02) amplify the
     # embeddings' gradients ~50x through the layer norms, so plain SGD
