@@ -115,7 +115,7 @@ class _PolyMixing(DenseWeightsLayer):
             pooled = self._global_pooling(tokens, mask, dtype)
         pooled = ops.cast(pooled, tokens.dtype)
         modulated = pooled * tokens
-        if tokens.shape[0] == 1:  # a 2-D product: see `_gram_matrix`
+        if _single_example(tokens):  # a 2-D product: see `_gram_matrix`
             y = self.dense(modulated[0], self.w3_kernel, self.w3_bias)[None]
         else:
             y = self.dense(modulated, self.w3_kernel, self.w3_bias)
@@ -325,7 +325,12 @@ def _gram_matrix(x):
     backend ran the batched form's forward and backward pass 1.7x slower
     at N = 16384 (jax 0.10, `benchmarks/attention_scaling.py`).
     """
-    if x.shape[0] == 1:
+    if _single_example(x):
         tokens = x[0]
         return ops.expand_dims(ops.matmul(ops.transpose(tokens), tokens), 0)
     return ops.matmul(ops.swapaxes(x, 1, 2), x)
+
+
+def _single_example(tokens):
+    """Whether the batch axis is statically 1 (then 2-D products run)."""
+    return tokens.shape[0] == 1
